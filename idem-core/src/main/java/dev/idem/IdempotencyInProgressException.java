@@ -1,0 +1,86 @@
+package dev.idem;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A call with the same key is still running (HTTP 409): the policy says {@code REJECT}, or a
+ * waiting duplicate reached its wait timeout. The body did not run; retrying later is safe.
+ */
+public final class IdempotencyInProgressException extends IdempotencyException {
+
+  private final @Nullable Duration retryAfter;
+
+  private IdempotencyInProgressException(
+      String operation, String message, @Nullable Duration retryAfter, @Nullable Throwable cause) {
+    super(operation, message, cause);
+    this.retryAfter = retryAfter;
+  }
+
+  /**
+   * Creates the exception for a duplicate rejected at once.
+   *
+   * @param operation the operation name
+   * @param retryAfter a hint for when to retry (the remaining lease), or null
+   * @return the exception
+   */
+  public static IdempotencyInProgressException rejected(
+      String operation, @Nullable Duration retryAfter) {
+    return new IdempotencyInProgressException(
+        operation,
+        "A call of operation '" + operation + "' with the same idempotency key is in progress",
+        retryAfter,
+        null);
+  }
+
+  /**
+   * Creates the exception for a duplicate whose wait for the running call timed out.
+   *
+   * @param operation the operation name
+   * @param waited how long the duplicate waited
+   * @return the exception
+   */
+  public static IdempotencyInProgressException waitTimedOut(String operation, Duration waited) {
+    return new IdempotencyInProgressException(
+        operation,
+        "A call of operation '"
+            + operation
+            + "' with the same idempotency key was still in progress after waiting "
+            + waited.toMillis()
+            + " ms",
+        null,
+        null);
+  }
+
+  /**
+   * Creates the exception for a duplicate that blocked on a transactional claim until the
+   * database's lock timeout.
+   *
+   * @param operation the operation name
+   * @param cause the lock timeout reported by the database
+   * @return the exception
+   */
+  public static IdempotencyInProgressException lockTimedOut(String operation, Throwable cause) {
+    return new IdempotencyInProgressException(
+        operation,
+        "A transaction holding the idempotency key of operation '"
+            + operation
+            + "' did not finish within the database lock timeout",
+        null,
+        cause);
+  }
+
+  /**
+   * Returns a hint for when a retry may succeed, suitable for an HTTP {@code Retry-After} header.
+   *
+   * @return the hint, or null when none is known
+   */
+  public @Nullable Duration retryAfter() {
+    return retryAfter;
+  }
+
+  @Override
+  public int httpStatus() {
+    return 409;
+  }
+}
