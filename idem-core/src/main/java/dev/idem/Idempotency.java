@@ -1,0 +1,217 @@
+package dev.idem;
+
+import dev.idem.internal.AnnotatedMethod;
+import dev.idem.internal.Engine;
+import dev.idem.internal.Fingerprinter;
+import dev.idem.internal.Keys;
+import java.lang.reflect.Method;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The entry point of Idem: runs {@code @Idempotent} methods and programmatic {@linkplain
+ * IdempotentOperation operations} against the configured store. Thread-safe; create one per
+ * application.
+ *
+ * <p>Plain Java applications bootstrap the woven aspect once, at startup:
+ *
+ * <pre>{@code
+ * Idempotency.configure(IdempotencyConfig.builder().store(store).build());
+ * }</pre>
+ *
+ * <p>Code without weaving uses {@link #operation(String, Class)} for the same semantics.
+ */
+public final class Idempotency implements AutoCloseable {
+
+  private static volatile @Nullable Idempotency global;
+
+  private final IdempotencyConfig config;
+  private final Engine engine;
+  private final Fingerprinter fingerprinter;
+  private final @Nullable Supplier<@Nullable String> scopeSupplier;
+  private final ConcurrentMap<Method, Object> methods = new ConcurrentHashMap<>();
+
+  private Idempotency(IdempotencyConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.scopeSupplier = config.scopeSupplier().orElse(null);
+    this.engine = new Engine(config);
+    this.fingerprinter = new Fingerprinter(config.objectMapper());
+  }
+
+  /**
+   * Creates an instance that is not installed globally (for dependency injection, tests, or several
+   * configurations in one JVM).
+   *
+   * @param config the configuration
+   * @return the instance
+   */
+  public static Idempotency of(IdempotencyConfig config) {
+    return new Idempotency(config);
+  }
+
+  /**
+   * Creates an instance and installs it as the one the woven aspect uses. Call once at startup,
+   * before the first {@code @Idempotent} method runs; calling again replaces the instance (the
+   * previous one is closed, its store is not).
+   *
+   * @param config the configuration
+   * @return the installed instance
+   */
+  public static Idempotency configure(IdempotencyConfig config) {
+    Idempotency created = new Idempotency(config);
+    Idempotency previous;
+    synchronized (Idempotency.class) {
+      previous = global;
+      global = created;
+    }
+    if (previous != null) {
+      previous.close();
+    }
+    return created;
+  }
+
+  /**
+   * Returns the instance installed by {@link #configure(IdempotencyConfig)}.
+   *
+   * @return the installed instance
+   * @throws IdempotencyConfigurationException if none is installed, saying what to call
+   */
+  public static Idempotency global() {
+    Idempotency installed = global;
+    if (installed == null) {
+      throw IdempotencyConfigurationException.of(
+          "Idem is not configured: an @Idempotent method was called before"
+              + " Idempotency.configure(...). Call"
+              + " Idempotency.configure(IdempotencyConfig.builder().store(...).build()) once at"
+              + " startup (IdempotencyConfig.ofDefaults() for the in-memory store), or use the"
+              + " Spring Boot starter, which configures it for you.");
+    }
+    return installed;
+  }
+
+  /**
+   * Returns whether an instance is installed.
+   *
+   * @return true after {@link #configure(IdempotencyConfig)}
+   */
+  public static boolean isConfigured() {
+    return global != null;
+  }
+
+  /** Uninstalls and closes the global instance, if any; for tests and shutdown. */
+  public static void unconfigure() {
+    Idempotency previous;
+    synchronized (Idempotency.class) {
+      previous = global;
+      global = null;
+    }
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  /**
+   * Returns the configuration.
+   *
+   * @return the configuration
+   */
+  public IdempotencyConfig config() {
+    return config;
+  }
+
+  /**
+   * Starts building a programmatic operation returning a plain class.
+   *
+   * @param name the stable operation name, part of every key
+   * @param resultType the result class ({@code Void.class} for none)
+   * @param <T> the result type
+   * @return the builder
+   */
+  public <T> IdempotentOperation.Builder<T> operation(String name, Class<T> resultType) {
+    return operation(name, ResultType.of(resultType));
+  }
+
+  /**
+   * Starts building a programmatic operation returning a generic type.
+   *
+   * @param name the stable operation name, part of every key
+   * @param resultType the result type, e.g. {@code new ResultType<List<Receipt>>() {}}
+   * @param <T> the result type
+   * @return the builder
+   */
+  public <T> IdempotentOperation.Builder<T> operation(String name, ResultType<T> resultType) {
+    return IdempotentOperation.builder(this, engine, fingerprinter, name, resultType);
+  }
+
+  /**
+   * Runs one call of an {@code @Idempotent} method; the entry point of the aspect and of proxy
+   * integrations. Applications do not call it.
+   *
+   * @param method the annotated method
+   * @param args the call's arguments
+   * @param proceed runs the method's body
+   * @return the body's result, or the replayed one
+   * @throws Throwable what the body threw, a replayed exception, or an Idem exception
+   */
+  public @Nullable Object invoke(
+      Method method, Object[] args, ThrowingSupplier<?, ? extends Throwable> proceed)
+      throws Throwable {
+    AnnotatedMethod annotated = annotated(method);
+    String key =
+        Keys.compose(
+            config.keyPrefix(),
+            annotated.spec().name(),
+            currentScope(),
+            annotated.keyValue(args, fingerprinter));
+    String fingerprint = annotated.fingerprint(args, fingerprinter);
+    return engine.execute(annotated.spec(), key, fingerprint, proceed);
+  }
+
+  /**
+   * Validates an {@code @Idempotent} method now rather than at its first call: integrations call it
+   * at startup so that a misconfigured method stops the application.
+   *
+   * @param method the annotated method
+   * @throws IdempotencyConfigurationException naming the method if it is invalid
+   */
+  public void validate(Method method) {
+    annotated(method);
+  }
+
+  private AnnotatedMethod annotated(Method method) {
+    Object cached = methods.get(method);
+    if (cached == null) {
+      try {
+        cached = AnnotatedMethod.of(method, config);
+      } catch (IdempotencyConfigurationException e) {
+        cached = e;
+      }
+      Object raced = methods.putIfAbsent(method, cached);
+      if (raced != null) {
+        cached = raced;
+      }
+    }
+    if (cached instanceof IdempotencyConfigurationException e) {
+      throw e;
+    }
+    return (AnnotatedMethod) cached;
+  }
+
+  @Nullable String currentScope() {
+    return scopeSupplier == null ? null : scopeSupplier.get();
+  }
+
+  /** Stops this instance's background threads. The store is left open. */
+  @Override
+  public void close() {
+    engine.close();
+  }
+
+  @SuppressWarnings("unchecked")
+  static <E extends Throwable> E sneakyThrow(Throwable t) throws E {
+    throw (E) t;
+  }
+}

@@ -1,0 +1,51 @@
+package dev.idem.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FingerprinterTest {
+
+  private final Fingerprinter fingerprinter = new Fingerprinter(Mappers.defaultMapper());
+
+  record Item(String sku, BigDecimal price) {}
+
+  @Test
+  void mapOrderDoesNotChangeTheFingerprint() {
+    Map<String, Object> ab = new LinkedHashMap<>();
+    ab.put("a", 1);
+    ab.put("b", List.of(Map.of("y", 2, "x", 1)));
+    Map<String, Object> ba = new LinkedHashMap<>();
+    ba.put("b", List.of(Map.of("x", 1, "y", 2)));
+    ba.put("a", 1);
+    assertThat(fingerprinter.fingerprint(ab)).isEqualTo(fingerprinter.fingerprint(ba));
+  }
+
+  @Test
+  void numberScaleDoesNotChangeTheFingerprint() {
+    assertThat(fingerprinter.fingerprint(new Item("s", new BigDecimal("1.0"))))
+        .isEqualTo(fingerprinter.fingerprint(new Item("s", new BigDecimal("1.00"))))
+        .isEqualTo(fingerprinter.fingerprint(new Item("s", BigDecimal.ONE)));
+    assertThat(fingerprinter.canonicalJson(List.of(1, 1.0, new BigDecimal("100.00"), 0.0)))
+        .isEqualTo("[1,1,1E+2,0]");
+  }
+
+  @Test
+  void differentValuesGiveDifferentFingerprints() {
+    assertThat(fingerprinter.fingerprint(new Item("s", BigDecimal.ONE)))
+        .isNotEqualTo(fingerprinter.fingerprint(new Item("s", BigDecimal.TEN)));
+    assertThat(fingerprinter.fingerprint("1")).isNotEqualTo(fingerprinter.fingerprint(1));
+    assertThat(fingerprinter.fingerprint(List.of("a,b")))
+        .isNotEqualTo(fingerprinter.fingerprint(List.of("a", "b")));
+  }
+
+  @Test
+  void fingerprintIsSha256Hex() {
+    assertThat(fingerprinter.fingerprint(null)).hasSize(64).matches("[0-9a-f]+");
+    assertThat(fingerprinter.canonicalJson(Map.of("k\"", "v\n"))).isEqualTo("{\"k\\\"\":\"v\\n\"}");
+  }
+}
