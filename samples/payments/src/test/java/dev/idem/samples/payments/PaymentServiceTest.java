@@ -1,0 +1,69 @@
+package dev.idem.samples.payments;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.idem.Idempotency;
+import dev.idem.IdempotencyConfig;
+import dev.idem.IdempotencyKeyReuseException;
+import dev.idem.store.memory.InMemoryIdempotencyStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs against the classes ajc wove at compile time (this test class itself is not woven): if the
+ * Maven plugin did not weave {@link PaymentService#charge}, the gateway would be called twice.
+ */
+class PaymentServiceTest {
+
+  @AfterEach
+  void tearDown() {
+    Idempotency.unconfigure();
+  }
+
+  @Test
+  void compileTimeWovenChargeRunsOnceForTwoCalls() {
+    Idempotency.configure(IdempotencyConfig.ofDefaults());
+    PaymentGateway gateway = new PaymentGateway();
+    PaymentService service = new PaymentService(gateway);
+    ChargeCommand cmd = new ChargeCommand("o-1", "c-1", new BigDecimal("10.00"), "EUR");
+
+    Receipt first = service.charge(cmd);
+    Receipt second = service.charge(cmd);
+
+    assertThat(second).isEqualTo(first);
+    assertThat(gateway.totalCharges()).isEqualTo(1);
+  }
+
+  @Test
+  void reusedOrderIdWithAnotherAmountIsRefused() {
+    Idempotency.configure(IdempotencyConfig.ofDefaults());
+    PaymentGateway gateway = new PaymentGateway();
+    PaymentService service = new PaymentService(gateway);
+    service.charge(new ChargeCommand("o-2", "c-1", new BigDecimal("10.00"), "EUR"));
+    assertThatThrownBy(
+            () -> service.charge(new ChargeCommand("o-2", "c-1", new BigDecimal("99.00"), "EUR")))
+        .isInstanceOf(IdempotencyKeyReuseException.class);
+    assertThat(gateway.totalCharges()).isEqualTo(1);
+  }
+
+  @Test
+  void demoChargesEveryOrderExactlyOnce() throws Exception {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    PaymentsDemo.Result result =
+        new PaymentsDemo(
+                InMemoryIdempotencyStore.create(),
+                new PrintStream(buffer, true, StandardCharsets.UTF_8))
+            .run();
+    String table = buffer.toString(StandardCharsets.UTF_8);
+
+    assertThat(result.exactlyOnce()).as(table).isTrue();
+    assertThat(result.charges()).isEqualTo(result.orders());
+    assertThat(result.requests()).isGreaterThan(result.orders() * 4);
+    assertThat(table).contains("every order charged exactly once");
+  }
+}
