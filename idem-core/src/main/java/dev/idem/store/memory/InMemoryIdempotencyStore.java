@@ -50,8 +50,9 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Expiry.</b> An {@code IN_PROGRESS} record expires at the later of {@code claim + ttl} and
  * its lease end; a renewal moves the expiry to the new lease end when that is later, and never
  * earlier. A {@code COMPLETED} record expires {@code ttl} after completion and never changes
- * before. Caffeine removes expired records by itself, so the store has no {@linkplain #purger()
- * purger}.
+ * before. Leases and time-to-live longer than 100 years are shortened to 100 years, the range
+ * Caffeine can expire in. Caffeine removes expired records by itself, so the store has no
+ * {@linkplain #purger() purger}.
  *
  * <p><b>Tokens.</b> Tokens come from one counter shared by all keys of the store: they are
  * positive, strictly increasing per key, and never reused after a release, a takeover or an expiry.
@@ -71,6 +72,10 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
 
   private static final String NAME = "memory";
   private static final long UNBOUNDED = -1;
+
+  /** The longest lease or time-to-live; Caffeine cannot expire entries later than ~146 years. */
+  private static final Duration MAXIMUM_DURATION = Duration.ofDays(365L * 100);
+
   private static final long NANOS_PER_MILLI = 1_000_000L;
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
   private static final long MAX_NANO_SECONDS = Long.MAX_VALUE / NANOS_PER_SECOND;
@@ -297,10 +302,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return ((ClaimResult.Completed) view).record();
   }
 
-  /** Returns {@code instant + duration}, or {@link Instant#MAX} when that is beyond it. */
+  /**
+   * Returns {@code instant + duration}, with the duration shortened to {@link #MAXIMUM_DURATION},
+   * or {@link Instant#MAX} when the sum is beyond it.
+   */
   private static Instant plus(Instant instant, Duration duration) {
     try {
-      return instant.plus(duration);
+      return instant.plus(duration.compareTo(MAXIMUM_DURATION) > 0 ? MAXIMUM_DURATION : duration);
     } catch (DateTimeException | ArithmeticException e) {
       return Instant.MAX;
     }
