@@ -705,9 +705,11 @@ public abstract class IdempotencyStoreContract {
     runConcurrently(
         thread -> {
           for (int i = 0; i < keys.size(); i++) {
-            // pairs of threads walk the keys in the same order, one with each token
+            // Pairs of threads walk the keys in the same order, from either end, and every thread
+            // alternates tokens from key to key: each key gets both tokens from several threads,
+            // and a thread that runs alone meets half of its keys with a stale token first.
             String key = keys.get((thread / 2) % 2 == 0 ? i : keys.size() - 1 - i);
-            boolean useCurrent = thread % 2 == 0;
+            boolean useCurrent = (thread + i) % 2 == 0;
             long token = useCurrent ? current.get(key) : stale.get(key);
             String label = "thread-" + thread + "-" + (useCurrent ? "current" : "stale");
             Outcome outcome = Outcome.of(OutcomeKind.VALUE, label.getBytes(StandardCharsets.UTF_8));
