@@ -103,8 +103,9 @@ public interface IdempotencyStore extends AutoCloseable {
   boolean release(String key, long token);
 
   /**
-   * Extends the lease of an {@code IN_PROGRESS} record held with {@code token} to {@code lease}
-   * from now (never shortening the record's expiry below the new lease end).
+   * Sets the lease of an {@code IN_PROGRESS} record held with {@code token} to end {@code lease}
+   * from now, and moves the record's expiry to at least that lease end (the expiry is never
+   * shortened).
    *
    * @param key the composed key
    * @param token the token returned by the claim
