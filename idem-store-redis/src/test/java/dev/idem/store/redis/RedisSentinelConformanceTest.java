@@ -1,0 +1,21 @@
+package dev.idem.store.redis;
+
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.IdempotencyStoreContract;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The conformance kit through Redis Sentinel (a master and one Sentinel started for the tests). */
+@ExtendWith(RedisTestSupport.class)
+class RedisSentinelConformanceTest extends IdempotencyStoreContract {
+
+  @Override
+  protected IdempotencyStore store() {
+    return RedisTestClients.sentinelStore();
+  }
+
+  @Override
+  protected void elapse(Duration duration) {
+    sleep(duration);
+  }
+}

@@ -1,0 +1,21 @@
+package dev.idem.store.redis;
+
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.IdempotencyStoreContract;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The conformance kit on a standalone Redis. */
+@ExtendWith(RedisTestSupport.class)
+class RedisStandaloneConformanceTest extends IdempotencyStoreContract {
+
+  @Override
+  protected IdempotencyStore store() {
+    return RedisTestClients.standaloneStore();
+  }
+
+  @Override
+  protected void elapse(Duration duration) {
+    sleep(duration);
+  }
+}
