@@ -38,6 +38,9 @@ public final class PaymentsDemo {
   private final IdempotencyStore store;
   private final IdempotencyConfig config;
 
+  /** Each run gets its own key prefix, so runs against a shared server never see each other. */
+  private final String keyPrefix = "payments-demo-" + Long.toString(System.nanoTime(), 36);
+
   /**
    * Creates the demo on a store.
    *
@@ -47,12 +50,16 @@ public final class PaymentsDemo {
   PaymentsDemo(IdempotencyStore store, PrintStream out) {
     this.store = store;
     this.out = out;
-    this.config =
-        IdempotencyConfig.builder()
-            .store(store)
-            .owner("node-b")
-            .defaults(IdempotencyPolicy.builder().lease(LEASE).build())
-            .build();
+    this.config = nodeConfig("node-b");
+  }
+
+  private IdempotencyConfig nodeConfig(String node) {
+    return IdempotencyConfig.builder()
+        .store(store)
+        .keyPrefix(keyPrefix)
+        .owner(node)
+        .defaults(IdempotencyPolicy.builder().lease(LEASE).build())
+        .build();
   }
 
   /**
@@ -163,13 +170,7 @@ public final class PaymentsDemo {
   private void crashedNode() throws Exception {
     Tally tally = new Tally("node dies mid-charge, retry takes over");
     ChargeCommand cmd = command("ord-crash", "75.00");
-    Idempotency nodeA =
-        Idempotency.of(
-            IdempotencyConfig.builder()
-                .store(store)
-                .owner("node-a")
-                .defaults(IdempotencyPolicy.builder().lease(LEASE).build())
-                .build());
+    Idempotency nodeA = Idempotency.of(nodeConfig("node-a"));
     IdempotentOperation<Receipt> chargeOnA =
         nodeA.operation("payments.charge", Receipt.class).build();
     CountDownLatch frozen = new CountDownLatch(1); // never released: node A never wakes up

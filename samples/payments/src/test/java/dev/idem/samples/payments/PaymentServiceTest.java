@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.idem.Idempotency;
 import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyKeyReuseException;
+import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.store.redis.RedissonIdempotencyStore;
+import dev.idem.test.servers.TestRedis;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -65,5 +68,17 @@ class PaymentServiceTest {
     assertThat(result.charges()).isEqualTo(result.orders());
     assertThat(result.requests()).isGreaterThan(result.orders() * 4);
     assertThat(table).contains("every order charged exactly once");
+  }
+
+  @Test
+  void demoChargesEveryOrderExactlyOnceOnRedis() throws Exception {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    try (IdempotencyStore redis = RedissonIdempotencyStore.fromUrl(TestRedis.standaloneUrl())) {
+      PaymentsDemo.Result result =
+          new PaymentsDemo(redis, new PrintStream(buffer, true, StandardCharsets.UTF_8)).run();
+      String table = buffer.toString(StandardCharsets.UTF_8);
+      assertThat(table).contains("store: redis");
+      assertThat(result.exactlyOnce()).as(table).isTrue();
+    }
   }
 }
