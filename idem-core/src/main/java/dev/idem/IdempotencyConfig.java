@@ -5,7 +5,9 @@ import dev.idem.internal.Durations;
 import dev.idem.internal.Keys;
 import dev.idem.internal.Mappers;
 import dev.idem.spi.IdempotencyStore;
+import dev.idem.store.NearCachingStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,7 +20,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The configuration of an {@link Idempotency} instance: the store, default and named policies, key
- * prefix and scope, result encoding and time source. Immutable; validated when built.
+ * prefix and scope, result encoding, time source, near cache and metrics. Immutable; validated when
+ * built.
  *
  * <pre>{@code
  * IdempotencyConfig config = IdempotencyConfig.builder()
@@ -44,6 +47,8 @@ public final class IdempotencyConfig {
   private final String owner;
   private final Duration initialPollInterval;
   private final Duration maxPollInterval;
+  private final @Nullable NearCacheSettings nearCache;
+  private final @Nullable MeterRegistry meterRegistry;
 
   private IdempotencyConfig(Builder builder) {
     this.clock = builder.clock;
@@ -53,7 +58,18 @@ public final class IdempotencyConfig {
             : InMemoryIdempotencyStore.builder().clock(builder.clock).build();
     this.keyPrefix = builder.keyPrefix;
     this.scopeSupplier = builder.scopeSupplier;
-    this.defaults = builder.defaults.orElse(IdempotencyPolicy.builtIn());
+    this.nearCache = builder.nearCache;
+    this.meterRegistry = builder.meterRegistry;
+    if (nearCache != null && store instanceof NearCachingStore) {
+      throw new IllegalStateException(
+          "the store is already a NearCachingStore: configure its cache there or with"
+              + " nearCache(...), not both");
+    }
+    IdempotencyPolicy base = IdempotencyPolicy.builtIn();
+    if (nearCache != null || store instanceof NearCachingStore) {
+      base = IdempotencyPolicy.builder().nearCache(true).build().orElse(base);
+    }
+    this.defaults = builder.defaults.orElse(base);
     this.policies = Map.copyOf(builder.policies);
     this.objectMapper =
         builder.objectMapper != null
@@ -128,7 +144,9 @@ public final class IdempotencyConfig {
   }
 
   /**
-   * Returns the defaults, completed with the built-in policy: every setting is present.
+   * Returns the defaults, completed with the built-in policy: every setting is present. Near
+   * caching defaults to on when the configuration sets a {@linkplain #nearCache() near cache} or
+   * its store is a {@link NearCachingStore}.
    *
    * @return the default policy
    */
@@ -200,6 +218,25 @@ public final class IdempotencyConfig {
     return maxPollInterval;
   }
 
+  /**
+   * Returns the size and time to live of the near cache, when the configuration sets them. When
+   * set, every operation uses the near cache unless its policy says {@code nearCache(false)}.
+   *
+   * @return the near cache settings, if set
+   */
+  public Optional<NearCacheSettings> nearCache() {
+    return Optional.ofNullable(nearCache);
+  }
+
+  /**
+   * Returns the registry Idem's meters are recorded in (see {@link IdempotencyMetrics}).
+   *
+   * @return the registry, if configured
+   */
+  public Optional<MeterRegistry> meterRegistry() {
+    return Optional.ofNullable(meterRegistry);
+  }
+
   private static String defaultOwner() {
     String host;
     try {
@@ -223,6 +260,8 @@ public final class IdempotencyConfig {
     private @Nullable String owner;
     private Duration initialPollInterval = Duration.ofMillis(10);
     private Duration maxPollInterval = Duration.ofMillis(500);
+    private @Nullable NearCacheSettings nearCache;
+    private @Nullable MeterRegistry meterRegistry;
 
     private Builder() {}
 
@@ -359,10 +398,40 @@ public final class IdempotencyConfig {
     }
 
     /**
+     * Puts a near cache of completed records in front of the store and turns it on for every
+     * operation whose policy does not say {@link IdempotencyPolicy.Builder#nearCache(boolean)
+     * nearCache(false)}. Replays of keys whose record it holds skip the store round trip; records
+     * in progress are never cached, and each cached record is served no later than its own expiry.
+     * To use it for a few operations only, set it here and {@code nearCache(false)} in {@link
+     * #defaults(IdempotencyPolicy)}, then {@code nearCache(true)} in their policies.
+     *
+     * @param settings the cache's size and time to live
+     * @return this builder
+     * @see dev.idem.store.NearCachingStore
+     */
+    public Builder nearCache(NearCacheSettings settings) {
+      this.nearCache = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Sets the Micrometer registry Idem records its meters in (see {@link IdempotencyMetrics}).
+     * Without one, nothing is recorded and calls pay nothing for metrics.
+     *
+     * @param meterRegistry the registry
+     * @return this builder
+     */
+    public Builder meterRegistry(MeterRegistry meterRegistry) {
+      this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+      return this;
+    }
+
+    /**
      * Builds the configuration.
      *
      * @return the configuration
-     * @throws IllegalStateException if settings conflict
+     * @throws IllegalStateException if settings conflict, such as a near cache set both here and on
+     *     the store
      */
     public IdempotencyConfig build() {
       return new IdempotencyConfig(this);

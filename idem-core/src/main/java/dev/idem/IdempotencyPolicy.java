@@ -10,9 +10,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A set of idempotency settings: record time to live, lease, in-progress behaviour, wait timeout,
- * replayed exception types and fail-open. Every setting is optional; an unset one is inherited, in
- * this order: {@code @Idempotent} attribute, then the named policy, then the configuration's
- * defaults, then {@link #builtIn()}. Immutable.
+ * replayed exception types, fail-open and near caching. Every setting is optional; an unset one is
+ * inherited, in this order: {@code @Idempotent} attribute, then the named policy, then the
+ * configuration's defaults, then {@link #builtIn()}. Immutable.
  */
 public final class IdempotencyPolicy {
 
@@ -25,6 +25,7 @@ public final class IdempotencyPolicy {
           .waitTimeout(Duration.ofSeconds(10))
           .replayOn(List.of())
           .failOpen(false)
+          .nearCache(false)
           .build();
 
   private final @Nullable Duration ttl;
@@ -33,6 +34,7 @@ public final class IdempotencyPolicy {
   private final @Nullable Duration waitTimeout;
   private final @Nullable List<Class<? extends Throwable>> replayOn;
   private final @Nullable Boolean failOpen;
+  private final @Nullable Boolean nearCache;
 
   private IdempotencyPolicy(Builder builder) {
     this.ttl = builder.ttl;
@@ -41,6 +43,7 @@ public final class IdempotencyPolicy {
     this.waitTimeout = builder.waitTimeout;
     this.replayOn = builder.replayOn;
     this.failOpen = builder.failOpen;
+    this.nearCache = builder.nearCache;
   }
 
   /**
@@ -63,7 +66,7 @@ public final class IdempotencyPolicy {
 
   /**
    * Returns the built-in defaults: ttl 24 hours, lease 30 seconds, {@link OnInProgress#WAIT} up to
-   * 10 seconds, no replayed exceptions, fail closed.
+   * 10 seconds, no replayed exceptions, fail closed, no near cache.
    *
    * @return the built-in policy
    */
@@ -85,6 +88,7 @@ public final class IdempotencyPolicy {
     merged.waitTimeout = waitTimeout != null ? waitTimeout : fallback.waitTimeout;
     merged.replayOn = replayOn != null ? replayOn : fallback.replayOn;
     merged.failOpen = failOpen != null ? failOpen : fallback.failOpen;
+    merged.nearCache = nearCache != null ? nearCache : fallback.nearCache;
     return merged.build();
   }
 
@@ -142,6 +146,15 @@ public final class IdempotencyPolicy {
     return Optional.ofNullable(failOpen);
   }
 
+  /**
+   * Returns whether replays are served from the near cache when it holds the completed record.
+   *
+   * @return the near-cache flag, if set
+   */
+  public Optional<Boolean> nearCache() {
+    return Optional.ofNullable(nearCache);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof IdempotencyPolicy other
@@ -150,12 +163,13 @@ public final class IdempotencyPolicy {
         && onInProgress == other.onInProgress
         && Objects.equals(waitTimeout, other.waitTimeout)
         && Objects.equals(replayOn, other.replayOn)
-        && Objects.equals(failOpen, other.failOpen);
+        && Objects.equals(failOpen, other.failOpen)
+        && Objects.equals(nearCache, other.nearCache);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(ttl, lease, onInProgress, waitTimeout, replayOn, failOpen);
+    return Objects.hash(ttl, lease, onInProgress, waitTimeout, replayOn, failOpen, nearCache);
   }
 
   @Override
@@ -172,6 +186,8 @@ public final class IdempotencyPolicy {
         + replayOn
         + ", failOpen="
         + failOpen
+        + ", nearCache="
+        + nearCache
         + "]";
   }
 
@@ -183,6 +199,7 @@ public final class IdempotencyPolicy {
     private @Nullable Duration waitTimeout;
     private @Nullable List<Class<? extends Throwable>> replayOn;
     private @Nullable Boolean failOpen;
+    private @Nullable Boolean nearCache;
 
     private Builder() {}
 
@@ -272,6 +289,23 @@ public final class IdempotencyPolicy {
      */
     public Builder failOpen(boolean failOpen) {
       this.failOpen = failOpen;
+      return this;
+    }
+
+    /**
+     * Sets whether completed records are kept in an in-JVM near cache in front of the store, so
+     * that replays of the same key skip the store round trip (counted as {@code
+     * outcome=replayed_near}). Only completed records are cached, and each is served no later than
+     * its own expiry. The cache is sized by {@link
+     * IdempotencyConfig.Builder#nearCache(NearCacheSettings)}, or {@link
+     * NearCacheSettings#ofDefaults()} when the configuration does not size it. Off by default,
+     * unless the configuration turns it on for every operation.
+     *
+     * @param nearCache true to serve replays from the near cache
+     * @return this builder
+     */
+    public Builder nearCache(boolean nearCache) {
+      this.nearCache = nearCache;
       return this;
     }
 

@@ -204,6 +204,18 @@ public final class IdempotentOperation<T> {
     }
 
     /**
+     * Sets whether replays are served from the near cache; see {@link
+     * IdempotencyPolicy.Builder#nearCache(boolean)}.
+     *
+     * @param nearCache true to serve replays from the near cache
+     * @return this builder
+     */
+    public Builder<T> nearCache(boolean nearCache) {
+      own.nearCache(nearCache);
+      return this;
+    }
+
+    /**
      * Builds and validates the operation.
      *
      * @return the operation

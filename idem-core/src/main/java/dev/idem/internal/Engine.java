@@ -5,21 +5,31 @@ import dev.idem.IdempotencyInProgressException;
 import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.IdempotencyReplayUnavailableException;
 import dev.idem.IdempotencyStoreException;
+import dev.idem.NearCacheSettings;
 import dev.idem.ThrowingSupplier;
 import dev.idem.annotation.OnInProgress;
+import dev.idem.internal.EngineMetrics.CallOutcome;
+import dev.idem.internal.EngineMetrics.OperationMetrics;
+import dev.idem.internal.EngineMetrics.StoreMetrics;
+import dev.idem.internal.EngineMetrics.StoreOperation;
+import dev.idem.internal.EngineMetrics.StoreResult;
+import dev.idem.internal.EngineMetrics.WaitResult;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
+import dev.idem.store.NearCachingStore;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -32,16 +42,34 @@ import org.jspecify.annotations.Nullable;
 /**
  * The idempotency algorithm, written once for every store: claim, wait or reject duplicates,
  * execute while renewing the lease, complete with fencing, release on failure, replay.
+ *
+ * <p>Operations whose policy turns near caching on first look for a completed record in a {@link
+ * NearCachingStore} in front of the store and claim through it; the others claim from the store
+ * itself. Every call, wait and store round trip is recorded in the {@link EngineMetrics}.
  */
 public final class Engine implements AutoCloseable {
 
   private static final System.Logger LOG = System.getLogger("dev.idem");
   private static final int COMPLETE_ATTEMPTS = 3;
+  private static final long MIN_SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final IdempotencyConfig config;
+
+  /** The store itself, without near cache: the target of every call that does not use one. */
   private final IdempotencyStore store;
+
   private final String owner;
+  private final EngineMetrics metrics;
+  private final StoreMetrics storeMetrics;
+  private final ThreadLocal<String> owners;
+  private volatile @Nullable NearCachingStore near;
   private volatile @Nullable ScheduledExecutorService renewals;
+
+  /** The claims whose bodies are running, renewed by one periodic sweep. */
+  private final Set<Renewal> running = ConcurrentHashMap.newKeySet();
+
+  private volatile long sweepPeriodNanos = Long.MAX_VALUE;
+  private @Nullable ScheduledFuture<?> sweeper; // guarded by this
 
   /**
    * Creates the engine of a configuration.
@@ -50,8 +78,42 @@ public final class Engine implements AutoCloseable {
    */
   public Engine(IdempotencyConfig config) {
     this.config = config;
-    this.store = config.store();
+    IdempotencyStore configured = config.store();
+    if (configured instanceof NearCachingStore nearCaching) {
+      this.store = nearCaching.delegate();
+      this.near = nearCaching;
+    } else {
+      this.store = configured;
+      this.near =
+          config
+              .nearCache()
+              .map(settings -> NearCachingStore.wrap(configured, settings, config.clock()))
+              .orElse(null);
+    }
     this.owner = config.owner();
+    this.owners = ThreadLocal.withInitial(() -> owner + "#" + Thread.currentThread().getId());
+    this.metrics = EngineMetrics.of(config.meterRegistry().orElse(null));
+    this.storeMetrics = metrics.store(store.name());
+  }
+
+  /**
+   * Returns the near cache calls of near-caching operations go through, creating it with {@link
+   * NearCacheSettings#ofDefaults()} if the configuration did not size one.
+   *
+   * @return the near cache
+   */
+  public NearCachingStore nearCache() {
+    NearCachingStore cache = near;
+    if (cache == null) {
+      synchronized (this) {
+        cache = near;
+        if (cache == null) {
+          near =
+              cache = NearCachingStore.wrap(store, NearCacheSettings.ofDefaults(), config.clock());
+        }
+      }
+    }
+    return cache;
   }
 
   /**
@@ -70,12 +132,24 @@ public final class Engine implements AutoCloseable {
       @Nullable String fingerprint,
       ThrowingSupplier<?, ? extends Throwable> body)
       throws Throwable {
+    OperationMetrics meters = metrics.operation(op.name());
+    long start = meters.startTime();
     ResolvedPolicy policy = op.policy();
+    IdempotencyStore target = store;
+    if (policy.nearCache()) {
+      NearCachingStore cache = nearCache();
+      IdempotencyRecord cached = cache.getIfCached(key);
+      if (cached != null) {
+        return replay(op, cached, fingerprint, meters, start, CallOutcome.REPLAYED_NEAR);
+      }
+      target = cache;
+    }
     ClaimResult result;
     try {
-      result = claim(key, fingerprint, policy);
+      result = claim(target, key, fingerprint, policy);
     } catch (IdempotencyStoreException e) {
       if (!policy.failOpen()) {
+        meters.call(CallOutcome.STORE_ERROR, start);
         throw e;
       }
       LOG.log(
@@ -83,32 +157,61 @@ public final class Engine implements AutoCloseable {
           "Idempotency store unavailable; running operation ''{0}'' unprotected (fail-open): {1}",
           op.name(),
           e.getMessage());
-      return body.get();
+      meters.failOpen();
+      return runUnprotected(op, body, meters, start);
+    } catch (IdempotencyInProgressException e) {
+      meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
+      throw e;
     }
     Waiter waiter = null;
+    long waitStart = 0;
     try {
       while (true) {
         if (result instanceof ClaimResult.Acquired acquired) {
-          return run(op, key, acquired, body);
+          if (waiter != null) {
+            meters.waited(WaitResult.ACQUIRED, waitStart);
+          }
+          return run(op, key, acquired, body, meters, start);
         }
         if (result instanceof ClaimResult.Completed completed) {
-          return replay(op, completed.record(), fingerprint);
+          if (waiter != null) {
+            meters.waited(WaitResult.COMPLETED, waitStart);
+          }
+          return replay(op, completed.record(), fingerprint, meters, start, CallOutcome.REPLAYED);
         }
         IdempotencyRecord running = ((ClaimResult.InProgress) result).record();
         if (!fingerprintsMatch(fingerprint, running.fingerprint())) {
+          if (waiter != null) {
+            meters.waited(WaitResult.ABORTED, waitStart);
+          }
+          meters.call(CallOutcome.KEY_REUSE, start);
           throw IdempotencyKeyReuseException.of(op.name());
         }
         if (policy.onInProgress() == OnInProgress.REJECT) {
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
           throw IdempotencyInProgressException.rejected(op.name(), retryAfter(running));
         }
         if (waiter == null) {
           // subscribe, then claim again at once: a completion between the first claim and the
           // subscription is seen by that claim, and later ones wake the waiter
+          waitStart = meters.startTime();
           waiter = new Waiter(key, policy.waitTimeout());
         } else if (!waiter.awaitNextPoll()) {
+          meters.waited(WaitResult.TIMED_OUT, waitStart);
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
           throw IdempotencyInProgressException.waitTimedOut(op.name(), policy.waitTimeout());
         }
-        result = claim(key, fingerprint, policy);
+        try {
+          result = claim(target, key, fingerprint, policy);
+        } catch (IdempotencyStoreException e) {
+          meters.waited(WaitResult.ABORTED, waitStart);
+          meters.call(CallOutcome.STORE_ERROR, start);
+          throw e;
+        } catch (IdempotencyInProgressException e) {
+          meters.waited(WaitResult.ABORTED, waitStart);
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
+          throw e;
+        }
       }
     } finally {
       if (waiter != null) {
@@ -117,28 +220,72 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private ClaimResult claim(String key, @Nullable String fingerprint, ResolvedPolicy policy) {
+  private ClaimResult claim(
+      IdempotencyStore target, String key, @Nullable String fingerprint, ResolvedPolicy policy) {
+    long start = storeMetrics.startTime();
+    ClaimResult result;
     try {
-      return store.claim(key, fingerprint, ownerOfThisCall(), policy.lease(), policy.ttl());
-    } catch (IdempotencyStoreException | IdempotencyInProgressException e) {
+      result = target.claim(key, fingerprint, ownerOfThisCall(), policy.lease(), policy.ttl());
+    } catch (IdempotencyStoreException e) {
+      storeMetrics.request(StoreOperation.CLAIM, StoreResult.ERROR, start);
+      throw e;
+    } catch (IdempotencyInProgressException e) {
+      storeMetrics.request(StoreOperation.CLAIM, StoreResult.IN_PROGRESS, start);
       throw e;
     } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(store.name(), "claim", e);
+      storeMetrics.request(StoreOperation.CLAIM, StoreResult.ERROR, start);
+      throw IdempotencyStoreException.of(target.name(), "claim", e);
     }
+    storeMetrics.request(
+        StoreOperation.CLAIM,
+        result instanceof ClaimResult.Acquired
+            ? StoreResult.ACQUIRED
+            : result instanceof ClaimResult.Completed
+                ? StoreResult.COMPLETED
+                : StoreResult.IN_PROGRESS,
+        start);
+    return result;
+  }
+
+  private @Nullable Object runUnprotected(
+      OperationSpec op,
+      ThrowingSupplier<?, ? extends Throwable> body,
+      OperationMetrics meters,
+      long start)
+      throws Throwable {
+    Object value;
+    try {
+      value = body.get();
+    } catch (Throwable failure) {
+      meters.call(CallOutcome.FAILED, start);
+      throw failure;
+    }
+    if (op.codec().shape() == ResultCodec.Shape.ASYNC
+        && value instanceof CompletionStage<?> stage) {
+      stage.whenComplete(
+          (ignored, error) ->
+              meters.call(error == null ? CallOutcome.EXECUTED : CallOutcome.FAILED, start));
+    } else {
+      meters.call(CallOutcome.EXECUTED, start);
+    }
+    return value;
   }
 
   private String ownerOfThisCall() {
-    return owner + "#" + Thread.currentThread().getId();
+    return owners.get();
   }
 
   private @Nullable Object run(
       OperationSpec op,
       String key,
       ClaimResult.Acquired acquired,
-      ThrowingSupplier<?, ? extends Throwable> body)
+      ThrowingSupplier<?, ? extends Throwable> body,
+      OperationMetrics meters,
+      long start)
       throws Throwable {
     long token = acquired.token();
     if (acquired.takeover()) {
+      meters.takeover();
       LOG.log(
           Level.INFO,
           "Operation ''{0}'': took over a claim whose lease had ended (token {1})",
@@ -146,36 +293,46 @@ public final class Engine implements AutoCloseable {
           token);
     }
     Renewal renewal =
-        acquired.transactional() ? Renewal.NONE : startRenewal(op, key, token, op.policy().lease());
+        acquired.transactional() ? null : startRenewal(op, key, token, op.policy().lease());
     Object value;
     try {
       value = body.get();
     } catch (Throwable failure) {
-      renewal.stop();
-      settleFailure(op, key, token, failure);
+      stop(renewal);
+      settleFailure(op, key, token, failure, meters);
+      meters.call(CallOutcome.FAILED, start);
       throw failure;
     }
     if (op.codec().shape() == ResultCodec.Shape.ASYNC && value != null) {
-      return settleAsync(op, key, token, (CompletionStage<?>) value, renewal);
+      return settleAsync(op, key, token, (CompletionStage<?>) value, renewal, meters, start);
     }
-    renewal.stop();
-    completeWith(op, key, token, op.codec().encodeValue(value));
+    stop(renewal);
+    completeWith(op, key, token, op.codec().encodeValue(value), meters);
+    meters.call(CallOutcome.EXECUTED, start);
     return value;
   }
 
   private CompletableFuture<Object> settleAsync(
-      OperationSpec op, String key, long token, CompletionStage<?> stage, Renewal renewal) {
+      OperationSpec op,
+      String key,
+      long token,
+      CompletionStage<?> stage,
+      @Nullable Renewal renewal,
+      OperationMetrics meters,
+      long start) {
     CompletableFuture<Object> settled = new CompletableFuture<>();
     stage.whenComplete(
         (value, error) -> {
-          renewal.stop();
+          stop(renewal);
           try {
             if (error != null) {
               Throwable cause = unwrap(error);
-              settleFailure(op, key, token, cause);
+              settleFailure(op, key, token, cause, meters);
+              meters.call(CallOutcome.FAILED, start);
               settled.completeExceptionally(cause);
             } else {
-              completeWith(op, key, token, op.codec().encodeValue(value));
+              completeWith(op, key, token, op.codec().encodeValue(value), meters);
+              meters.call(CallOutcome.EXECUTED, start);
               settled.complete(value);
             }
           } catch (Throwable unexpected) {
@@ -185,14 +342,19 @@ public final class Engine implements AutoCloseable {
     return settled;
   }
 
-  private void settleFailure(OperationSpec op, String key, long token, Throwable failure) {
+  private void settleFailure(
+      OperationSpec op, String key, long token, Throwable failure, OperationMetrics meters) {
     Class<? extends Throwable> replayed = op.policy().replayedTypeOf(failure);
     if (replayed != null) {
-      completeWith(op, key, token, op.codec().encodeException(failure, replayed));
+      completeWith(op, key, token, op.codec().encodeException(failure, replayed), meters);
       return;
     }
+    long start = storeMetrics.startTime();
     try {
-      if (!store.release(key, token)) {
+      boolean released = store.release(key, token);
+      storeMetrics.request(
+          StoreOperation.RELEASE, released ? StoreResult.APPLIED : StoreResult.REJECTED, start);
+      if (!released) {
         LOG.log(
             Level.DEBUG,
             "Operation ''{0}'': nothing to release for token {1} (taken over or expired)",
@@ -200,6 +362,7 @@ public final class Engine implements AutoCloseable {
             token);
       }
     } catch (RuntimeException e) {
+      storeMetrics.request(StoreOperation.RELEASE, StoreResult.ERROR, start);
       // the claim stays until its lease ends; a retry then takes it over
       failure.addSuppressed(e);
       LOG.log(
@@ -211,11 +374,17 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private void completeWith(OperationSpec op, String key, long token, Outcome outcome) {
+  private void completeWith(
+      OperationSpec op, String key, long token, Outcome outcome, OperationMetrics meters) {
     RuntimeException last = null;
     for (int attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
+      long start = storeMetrics.startTime();
       try {
-        if (!store.complete(key, token, outcome, op.policy().ttl())) {
+        boolean completed = store.complete(key, token, outcome, op.policy().ttl());
+        storeMetrics.request(
+            StoreOperation.COMPLETE, completed ? StoreResult.APPLIED : StoreResult.REJECTED, start);
+        if (!completed) {
+          meters.fencingRejection();
           LOG.log(
               Level.WARNING,
               "Operation ''{0}'': result not stored because token {1} is stale: the lease ended"
@@ -225,6 +394,7 @@ public final class Engine implements AutoCloseable {
         }
         return;
       } catch (RuntimeException e) {
+        storeMetrics.request(StoreOperation.COMPLETE, StoreResult.ERROR, start);
         last = e;
         if (attempt < COMPLETE_ATTEMPTS) {
           sleepQuietly(Duration.ofMillis(25L << attempt));
@@ -241,10 +411,25 @@ public final class Engine implements AutoCloseable {
   }
 
   private @Nullable Object replay(
-      OperationSpec op, IdempotencyRecord record, @Nullable String fingerprint) throws Throwable {
+      OperationSpec op,
+      IdempotencyRecord record,
+      @Nullable String fingerprint,
+      OperationMetrics meters,
+      long start,
+      CallOutcome replayed)
+      throws Throwable {
     if (!fingerprintsMatch(fingerprint, record.fingerprint())) {
+      meters.call(CallOutcome.KEY_REUSE, start);
       throw IdempotencyKeyReuseException.of(op.name());
     }
+    try {
+      return decode(op, record);
+    } finally {
+      meters.call(replayed, start);
+    }
+  }
+
+  private @Nullable Object decode(OperationSpec op, IdempotencyRecord record) throws Throwable {
     Outcome outcome = record.outcome();
     if (outcome == null) {
       throw IdempotencyReplayUnavailableException.undecodable(
@@ -305,14 +490,55 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Registers a running claim for renewal every third of its lease. One sweep renews all running
+   * claims, so a call costs a set insertion and removal rather than a scheduled task (whose
+   * scheduling wakes the renewal thread on every call).
+   */
   private Renewal startRenewal(OperationSpec op, String key, long token, Duration lease) {
-    long period = Math.max(1, lease.toNanos() / 3);
-    Renewal renewal = new Renewal();
-    renewal.task =
-        renewalExecutor()
-            .scheduleAtFixedRate(
-                () -> renew(op, key, token, lease, renewal), period, period, TimeUnit.NANOSECONDS);
+    long every = Math.max(MIN_SWEEP_NANOS, lease.toNanos() / 3);
+    Renewal renewal = new Renewal(op, key, token, lease, every, System.nanoTime() + every);
+    running.add(renewal);
+    // a claim registered just after a sweep is renewed at most half a period late
+    long period = Math.max(MIN_SWEEP_NANOS, every / 2);
+    if (period < sweepPeriodNanos) {
+      sweepEvery(period);
+    }
     return renewal;
+  }
+
+  private void stop(@Nullable Renewal renewal) {
+    if (renewal != null) {
+      running.remove(renewal);
+    }
+  }
+
+  private synchronized void sweepEvery(long period) {
+    if (period >= sweepPeriodNanos) {
+      return;
+    }
+    ScheduledFuture<?> previous = sweeper;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    sweeper =
+        renewalExecutor().scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);
+    sweepPeriodNanos = period;
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Renewal renewal : running) {
+      if (now - renewal.dueAt >= 0) {
+        renewal.dueAt = now + renewal.every;
+        try {
+          renew(renewal);
+        } catch (RuntimeException | Error e) {
+          // an exception would cancel the sweep for every other claim
+          LOG.log(Level.WARNING, "Lease renewal failed unexpectedly", e);
+        }
+      }
+    }
   }
 
   private ScheduledExecutorService renewalExecutor() {
@@ -346,18 +572,25 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private void renew(OperationSpec op, String key, long token, Duration lease, Renewal renewal) {
+  private void renew(Renewal renewal) {
+    OperationSpec op = renewal.op;
+    long token = renewal.token;
+    long start = storeMetrics.startTime();
     try {
-      if (!store.renew(key, token, lease)) {
+      boolean renewed = store.renew(renewal.key, token, renewal.lease);
+      storeMetrics.request(
+          StoreOperation.RENEW, renewed ? StoreResult.APPLIED : StoreResult.REJECTED, start);
+      // a claim that settled meanwhile is no longer renewable: that is not a lost lease
+      if (!renewed && running.remove(renewal)) {
         LOG.log(
             Level.WARNING,
             "Operation ''{0}'': lease of token {1} lost (taken over or expired); the result of"
                 + " this call will not be stored",
             op.name(),
             token);
-        renewal.stop();
       }
     } catch (RuntimeException e) {
+      storeMetrics.request(StoreOperation.RENEW, StoreResult.ERROR, start);
       LOG.log(
           Level.WARNING,
           "Operation ''{0}'': lease renewal failed, will retry: {1}",
@@ -366,16 +599,24 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** The background renewal of one claim's lease; {@link #NONE} for transactional claims. */
+  /** A running claim whose lease the sweep renews; none for transactional claims. */
   private static final class Renewal {
-    static final Renewal NONE = new Renewal();
-    volatile @Nullable ScheduledFuture<?> task;
+    final OperationSpec op;
+    final String key;
+    final long token;
+    final Duration lease;
+    final long every;
 
-    void stop() {
-      ScheduledFuture<?> current = task;
-      if (current != null) {
-        current.cancel(false);
-      }
+    /** When the next renewal is due, on the {@link System#nanoTime()} line; sweep thread only. */
+    long dueAt;
+
+    Renewal(OperationSpec op, String key, long token, Duration lease, long every, long dueAt) {
+      this.op = op;
+      this.key = key;
+      this.token = token;
+      this.lease = lease;
+      this.every = every;
+      this.dueAt = dueAt;
     }
   }
 

@@ -22,6 +22,7 @@ public final class Keys {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-/#$@]{0,99}");
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,31}");
+  private static final @Nullable MessageDigest SHA256 = cloneableSha256();
 
   private Keys() {}
 
@@ -103,6 +104,16 @@ public final class Keys {
     }
   }
 
+  private static @Nullable MessageDigest cloneableSha256() {
+    MessageDigest prototype = newSha256();
+    try {
+      prototype.clone();
+      return prototype;
+    } catch (CloneNotSupportedException e) {
+      return null;
+    }
+  }
+
   private static String hex4(char c) {
     return String.format("%04X", (int) c);
   }
@@ -111,7 +122,19 @@ public final class Keys {
     return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
+  /** A fresh SHA-256 digest: a clone of a prototype, much cheaper than a provider lookup. */
   static MessageDigest sha256() {
+    if (SHA256 != null) {
+      try {
+        return (MessageDigest) SHA256.clone();
+      } catch (CloneNotSupportedException e) {
+        // fall through to a lookup
+      }
+    }
+    return newSha256();
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

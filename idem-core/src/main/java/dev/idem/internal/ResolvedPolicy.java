@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
  * @param waitTimeout longest wait of a duplicate
  * @param replayOn exception types stored as outcomes
  * @param failOpen run unprotected when the store is down at claim time
+ * @param nearCache serve replays from the near cache
  */
 public record ResolvedPolicy(
     Duration ttl,
@@ -24,7 +25,28 @@ public record ResolvedPolicy(
     OnInProgress onInProgress,
     Duration waitTimeout,
     List<Class<? extends Throwable>> replayOn,
-    boolean failOpen) {
+    boolean failOpen,
+    boolean nearCache) {
+
+  /**
+   * A resolved policy without near caching.
+   *
+   * @param ttl record time to live
+   * @param lease claim lease
+   * @param onInProgress WAIT or REJECT
+   * @param waitTimeout longest wait of a duplicate
+   * @param replayOn exception types stored as outcomes
+   * @param failOpen run unprotected when the store is down at claim time
+   */
+  public ResolvedPolicy(
+      Duration ttl,
+      Duration lease,
+      OnInProgress onInProgress,
+      Duration waitTimeout,
+      List<Class<? extends Throwable>> replayOn,
+      boolean failOpen) {
+    this(ttl, lease, onInProgress, waitTimeout, replayOn, failOpen, false);
+  }
 
   /**
    * Resolves the policy of one operation.
@@ -58,7 +80,8 @@ public record ResolvedPolicy(
         merged.onInProgress().orElseThrow(),
         merged.waitTimeout().orElseThrow(),
         merged.replayOn().orElseThrow(),
-        merged.failOpen().orElseThrow());
+        merged.failOpen().orElseThrow(),
+        merged.nearCache().orElseThrow());
   }
 
   /**
