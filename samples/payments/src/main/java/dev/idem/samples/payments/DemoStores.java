@@ -1,8 +1,13 @@
 package dev.idem.samples.payments;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
 import dev.idem.store.redis.RedissonIdempotencyStore;
+import dev.idem.store.sql.JooqIdempotencyStore;
+import org.jooq.SQLDialect;
+import org.jspecify.annotations.Nullable;
 
 /** Picks the demo's store from its command line. */
 final class DemoStores {
@@ -11,15 +16,24 @@ final class DemoStores {
       String.join(
           "\n",
           "options:",
-          "  --store=memory                      in-process (default, no server)",
-          "  --store=redis [--url=redis://127.0.0.1:6379]",
+          "  --store=memory      in-process (default, no server)",
+          "  --store=h2          [--url=jdbc:h2:mem:payments | jdbc:h2:file:./target/payments]",
+          "  --store=postgres    [--url=jdbc:postgresql://127.0.0.1:5432/test?user=postgres]",
+          "  --store=mariadb     [--url=jdbc:mariadb://127.0.0.1:3306/test?user=root]",
+          "  --store=redis       [--url=redis://127.0.0.1:6379]",
+          "  --user=NAME --password=SECRET   database credentials, when not in the URL",
           "");
+
+  /** The table the SQL stores use; created if missing. */
+  static final String TABLE = "payments_demo_idem_records";
 
   private DemoStores() {}
 
   static IdempotencyStore fromArgs(String[] args) {
     String store = "memory";
     String url = null;
+    String user = null;
+    String password = null;
     for (String arg : args) {
       if (arg.equals("--help")) {
         System.out.print(USAGE);
@@ -28,17 +42,63 @@ final class DemoStores {
         store = arg.substring("--store=".length());
       } else if (arg.startsWith("--url=")) {
         url = arg.substring("--url=".length());
+      } else if (arg.startsWith("--user=")) {
+        user = arg.substring("--user=".length());
+      } else if (arg.startsWith("--password=")) {
+        password = arg.substring("--password=".length());
       } else {
         throw new IllegalArgumentException("unknown option " + arg + "\n" + USAGE);
       }
     }
+    return create(store, url, user, password);
+  }
+
+  static IdempotencyStore create(
+      String store, @Nullable String url, @Nullable String user, @Nullable String password) {
     switch (store) {
       case "memory":
         return InMemoryIdempotencyStore.create();
       case "redis":
         return RedissonIdempotencyStore.fromUrl(url != null ? url : "redis://127.0.0.1:6379");
+      case "h2":
+        return sql(
+            url != null ? url : "jdbc:h2:mem:payments;DB_CLOSE_DELAY=-1",
+            user,
+            password,
+            SQLDialect.H2);
+      case "postgres":
+        return sql(
+            url != null ? url : "jdbc:postgresql://127.0.0.1:5432/test?user=postgres",
+            user,
+            password,
+            SQLDialect.POSTGRES);
+      case "mariadb":
+        return sql(
+            url != null ? url : "jdbc:mariadb://127.0.0.1:3306/test?user=root",
+            user,
+            password,
+            SQLDialect.MARIADB);
       default:
         throw new IllegalArgumentException("unknown store '" + store + "'\n" + USAGE);
     }
+  }
+
+  private static IdempotencyStore sql(
+      String url, @Nullable String user, @Nullable String password, SQLDialect dialect) {
+    HikariConfig pool = new HikariConfig();
+    pool.setJdbcUrl(url);
+    if (user != null && !user.isEmpty()) {
+      pool.setUsername(user);
+    }
+    if (password != null && !password.isEmpty()) {
+      pool.setPassword(password);
+    }
+    pool.setMaximumPoolSize(10);
+    pool.setPoolName("payments-demo");
+    HikariDataSource dataSource = new HikariDataSource(pool);
+    JooqIdempotencyStore store =
+        JooqIdempotencyStore.builder(dataSource, dialect).tableName(TABLE).build();
+    store.createSchemaIfMissing();
+    return new ClosingStore(store, dataSource);
   }
 }

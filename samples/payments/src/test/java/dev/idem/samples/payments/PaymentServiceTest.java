@@ -8,7 +8,8 @@ import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
-import dev.idem.store.redis.RedissonIdempotencyStore;
+import dev.idem.test.servers.TestDatabase;
+import dev.idem.test.servers.TestDatabases;
 import dev.idem.test.servers.TestRedis;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -72,12 +73,35 @@ class PaymentServiceTest {
 
   @Test
   void demoChargesEveryOrderExactlyOnceOnRedis() throws Exception {
+    assertDemoOn(DemoStores.create("redis", TestRedis.standaloneUrl(), null, null), "redis");
+  }
+
+  @Test
+  void demoChargesEveryOrderExactlyOnceOnH2() throws Exception {
+    assertDemoOn(DemoStores.create("h2", null, null, null), "h2");
+  }
+
+  @Test
+  void demoChargesEveryOrderExactlyOnceOnPostgres() throws Exception {
+    assertDemoOn(sql("postgres", TestDatabases.postgres()), "postgres");
+  }
+
+  @Test
+  void demoChargesEveryOrderExactlyOnceOnMariaDb() throws Exception {
+    assertDemoOn(sql("mariadb", TestDatabases.mariadb()), "mariadb");
+  }
+
+  private static IdempotencyStore sql(String store, TestDatabase database) {
+    return DemoStores.create(store, database.jdbcUrl(), database.username(), database.password());
+  }
+
+  private static void assertDemoOn(IdempotencyStore store, String name) throws Exception {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    try (IdempotencyStore redis = RedissonIdempotencyStore.fromUrl(TestRedis.standaloneUrl())) {
+    try (store) {
       PaymentsDemo.Result result =
-          new PaymentsDemo(redis, new PrintStream(buffer, true, StandardCharsets.UTF_8)).run();
+          new PaymentsDemo(store, new PrintStream(buffer, true, StandardCharsets.UTF_8)).run();
       String table = buffer.toString(StandardCharsets.UTF_8);
-      assertThat(table).contains("store: redis");
+      assertThat(table).contains("store: " + name);
       assertThat(result.exactlyOnce()).as(table).isTrue();
     }
   }
