@@ -1,6 +1,7 @@
 package dev.idem.internal;
 
 import dev.idem.IdempotencyConfig;
+import dev.idem.IdempotencyConfigurationException;
 import dev.idem.IdempotencyInProgressException;
 import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.IdempotencyReplayUnavailableException;
@@ -161,7 +162,7 @@ public final class Engine implements AutoCloseable {
       return runUnprotected(op, body, meters, start);
     } catch (IdempotencyInProgressException e) {
       meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-      throw e;
+      throw named(op, e);
     }
     Waiter waiter = null;
     long waitStart = 0;
@@ -210,7 +211,7 @@ public final class Engine implements AutoCloseable {
         } catch (IdempotencyInProgressException e) {
           meters.waited(WaitResult.ABORTED, waitStart);
           meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-          throw e;
+          throw named(op, e);
         }
       }
     } finally {
@@ -218,6 +219,16 @@ public final class Engine implements AutoCloseable {
         waiter.close();
       }
     }
+  }
+
+  /** A store reports a transactional lock timeout without the operation's name; add it. */
+  private static IdempotencyInProgressException named(
+      OperationSpec op, IdempotencyInProgressException e) {
+    if (op.name().equals(e.operation())) {
+      return e;
+    }
+    return IdempotencyInProgressException.lockTimedOut(
+        op.name(), e.getCause() != null ? e.getCause() : e);
   }
 
   private ClaimResult claim(
@@ -284,22 +295,35 @@ public final class Engine implements AutoCloseable {
       long start)
       throws Throwable {
     long token = acquired.token();
+    boolean transactional = acquired.transactional();
+    if (transactional && op.codec().shape() == ResultCodec.Shape.ASYNC) {
+      try {
+        store.release(key, token);
+      } catch (RuntimeException ignored) {
+        // the exception below rolls the caller's transaction back, claim included
+      }
+      meters.call(CallOutcome.FAILED, start);
+      throw IdempotencyConfigurationException.forMethod(
+          op.description(),
+          "a CompletionStage result cannot join the SQL store's transactional mode: the future"
+              + " completes after the transaction; return the value itself, or run it outside"
+              + " the transaction");
+    }
     if (acquired.takeover()) {
       meters.takeover();
       LOG.log(
           Level.INFO,
           "Operation ''{0}'': took over a claim whose lease had ended (token {1})",
           op.name(),
-          token);
+          String.valueOf(token));
     }
-    Renewal renewal =
-        acquired.transactional() ? null : startRenewal(op, key, token, op.policy().lease());
+    Renewal renewal = transactional ? null : startRenewal(op, key, token, op.policy().lease());
     Object value;
     try {
       value = body.get();
     } catch (Throwable failure) {
       stop(renewal);
-      settleFailure(op, key, token, failure, meters);
+      settleFailure(op, key, token, transactional, failure, meters);
       meters.call(CallOutcome.FAILED, start);
       throw failure;
     }
@@ -307,7 +331,12 @@ public final class Engine implements AutoCloseable {
       return settleAsync(op, key, token, (CompletionStage<?>) value, renewal, meters, start);
     }
     stop(renewal);
-    completeWith(op, key, token, op.codec().encodeValue(value), meters);
+    try {
+      completeWith(op, key, token, transactional, op.codec().encodeValue(value), meters);
+    } catch (RuntimeException e) {
+      meters.call(CallOutcome.STORE_ERROR, start);
+      throw e;
+    }
     meters.call(CallOutcome.EXECUTED, start);
     return value;
   }
@@ -327,11 +356,11 @@ public final class Engine implements AutoCloseable {
           try {
             if (error != null) {
               Throwable cause = unwrap(error);
-              settleFailure(op, key, token, cause, meters);
+              settleFailure(op, key, token, false, cause, meters);
               meters.call(CallOutcome.FAILED, start);
               settled.completeExceptionally(cause);
             } else {
-              completeWith(op, key, token, op.codec().encodeValue(value), meters);
+              completeWith(op, key, token, false, op.codec().encodeValue(value), meters);
               meters.call(CallOutcome.EXECUTED, start);
               settled.complete(value);
             }
@@ -343,10 +372,20 @@ public final class Engine implements AutoCloseable {
   }
 
   private void settleFailure(
-      OperationSpec op, String key, long token, Throwable failure, OperationMetrics meters) {
+      OperationSpec op,
+      String key,
+      long token,
+      boolean transactional,
+      Throwable failure,
+      OperationMetrics meters) {
     Class<? extends Throwable> replayed = op.policy().replayedTypeOf(failure);
     if (replayed != null) {
-      completeWith(op, key, token, op.codec().encodeException(failure, replayed), meters);
+      try {
+        completeWith(
+            op, key, token, transactional, op.codec().encodeException(failure, replayed), meters);
+      } catch (RuntimeException e) {
+        failure.addSuppressed(e);
+      }
       return;
     }
     long start = storeMetrics.startTime();
@@ -359,7 +398,7 @@ public final class Engine implements AutoCloseable {
             Level.DEBUG,
             "Operation ''{0}'': nothing to release for token {1} (taken over or expired)",
             op.name(),
-            token);
+            String.valueOf(token));
       }
     } catch (RuntimeException e) {
       storeMetrics.request(StoreOperation.RELEASE, StoreResult.ERROR, start);
@@ -374,8 +413,19 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Stores the outcome. A lease-based claim retries a failed write and then gives up with an error
+   * log, because the body has run and reporting a failure would invite a retry that runs it again.
+   * A transactional claim throws instead, so the caller's transaction rolls back together with the
+   * body's writes rather than committing them without a completed record.
+   */
   private void completeWith(
-      OperationSpec op, String key, long token, Outcome outcome, OperationMetrics meters) {
+      OperationSpec op,
+      String key,
+      long token,
+      boolean transactional,
+      Outcome outcome,
+      OperationMetrics meters) {
     RuntimeException last = null;
     for (int attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
       long start = storeMetrics.startTime();
@@ -383,6 +433,12 @@ public final class Engine implements AutoCloseable {
         boolean completed = store.complete(key, token, outcome, op.policy().ttl());
         storeMetrics.request(
             StoreOperation.COMPLETE, completed ? StoreResult.APPLIED : StoreResult.REJECTED, start);
+        if (!completed && transactional) {
+          throw IdempotencyStoreException.of(
+              store.name(),
+              "complete",
+              "the record of a transactional claim was not found for its token; rolling back");
+        }
         if (!completed) {
           meters.fencingRejection();
           LOG.log(
@@ -390,11 +446,16 @@ public final class Engine implements AutoCloseable {
               "Operation ''{0}'': result not stored because token {1} is stale: the lease ended"
                   + " and another caller took the key over (fencing). Consider a longer lease.",
               op.name(),
-              token);
+              String.valueOf(token));
         }
         return;
       } catch (RuntimeException e) {
         storeMetrics.request(StoreOperation.COMPLETE, StoreResult.ERROR, start);
+        if (transactional) {
+          throw e instanceof IdempotencyStoreException
+              ? e
+              : IdempotencyStoreException.of(store.name(), "complete", e);
+        }
         last = e;
         if (attempt < COMPLETE_ATTEMPTS) {
           sleepQuietly(Duration.ofMillis(25L << attempt));
@@ -587,7 +648,7 @@ public final class Engine implements AutoCloseable {
             "Operation ''{0}'': lease of token {1} lost (taken over or expired); the result of"
                 + " this call will not be stored",
             op.name(),
-            token);
+            String.valueOf(token));
       }
     } catch (RuntimeException e) {
       storeMetrics.request(StoreOperation.RENEW, StoreResult.ERROR, start);
