@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class TransactionalClaimTest {
 
   /** Marks every acquisition as transactional; can fail completions and claims on demand. */
-  static final class TransactionalStore extends ForwardingTestStore {
+  static final class TransactionalStore extends dev.idem.spi.ForwardingIdempotencyStore {
     final AtomicBoolean failComplete = new AtomicBoolean();
     final AtomicBoolean lockTimeout = new AtomicBoolean();
     final AtomicInteger completeCalls = new AtomicInteger();
