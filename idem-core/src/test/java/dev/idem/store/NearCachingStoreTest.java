@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idem.NearCacheSettings;
+import dev.idem.TestClock;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
@@ -24,7 +25,7 @@ class NearCachingStoreTest {
   private static final Outcome OUTCOME =
       Outcome.of(OutcomeKind.VALUE, "\"done\"".getBytes(StandardCharsets.UTF_8));
 
-  private final ManualClock clock = new ManualClock();
+  private final TestClock clock = new TestClock();
   private final Counting delegate =
       new Counting(InMemoryIdempotencyStore.builder().clock(clock).build());
   private final NearCachingStore near =

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatNoException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idem.IdempotencyStoreException;
+import dev.idem.TestClock;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
 import dev.idem.spi.IdempotencyRecord;
