@@ -61,9 +61,10 @@ import org.jspecify.annotations.Nullable;
  * listeners of a key run on the thread that completed or released it, right after the change.
  *
  * <p><b>Size.</b> The store is unbounded unless a {@linkplain Builder#maximumSize maximum size} is
- * set. A bounded store evicts records before they expire when it is full, and an evicted completed
- * record no longer protects its key from a second execution: choose a bound well above the number
- * of records the TTLs keep alive.
+ * set. The bound counts completed records only: a claim in progress is never evicted (that would
+ * let a duplicate run while the first call still runs). A full store evicts completed records
+ * before they expire, and an evicted record no longer protects its key from a second execution:
+ * choose a bound well above the number of records the TTLs keep alive.
  *
  * <p><b>Threads.</b> The store is thread-safe and creates no threads: Caffeine's maintenance runs
  * on the calling threads, so {@link #close()} has nothing to release.
@@ -99,7 +100,12 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     Caffeine<Object, Object> caffeine =
         Caffeine.newBuilder().ticker(ticker).executor(Runnable::run);
     if (builder.maximumSize != UNBOUNDED) {
-      caffeine.maximumSize(builder.maximumSize);
+      // only completed records count and can be evicted: evicting a claim in progress would let a
+      // duplicate run the body while the first call still runs
+      caffeine
+          .maximumWeight(builder.maximumSize)
+          .weigher(
+              (String key, ClaimResult value) -> value instanceof ClaimResult.InProgress ? 0 : 1);
     }
     // values are the ClaimResult a claim of the key answers with: InProgress or Completed
     this.records = caffeine.expireAfter(new RecordExpiry()).build();
@@ -646,8 +652,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
 
     /**
-     * Bounds the number of records the store holds; unbounded by default. When full, the store
-     * evicts records before they expire, including completed ones, whose keys then run again.
+     * Bounds the number of completed records the store holds; unbounded by default. When full, the
+     * store evicts completed records before they expire, and their keys then run again. Claims in
+     * progress are not counted and never evicted.
      *
      * @param maximumSize the maximum number of records; positive
      * @return this builder

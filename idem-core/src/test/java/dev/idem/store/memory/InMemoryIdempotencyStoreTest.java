@@ -84,12 +84,13 @@ class InMemoryIdempotencyStoreTest {
   }
 
   @Test
-  void maximumSizeBoundsTheNumberOfRecords() {
+  void maximumSizeBoundsTheNumberOfCompletedRecords() {
     InMemoryIdempotencyStore bounded =
         InMemoryIdempotencyStore.builder().clock(clock).maximumSize(10).build();
 
     for (int i = 0; i < 1_000; i++) {
-      acquired(bounded.claim("k" + i, null, "o", LEASE, TTL));
+      long token = acquired(bounded.claim("k" + i, null, "o", LEASE, TTL)).token();
+      assertThat(bounded.complete("k" + i, token, Outcome.ofVoid(), TTL)).isTrue();
     }
 
     assertThat(bounded.physicalSize()).isLessThanOrEqualTo(10);
@@ -98,6 +99,23 @@ class InMemoryIdempotencyStoreTest {
       live += bounded.find("k" + i).isPresent() ? 1 : 0;
     }
     assertThat(live).isBetween(1, 10);
+  }
+
+  /** Regression: a full bounded store evicted claims in progress, so duplicates ran again. */
+  @Test
+  void boundedStoreNeverEvictsClaimsInProgress() {
+    InMemoryIdempotencyStore bounded =
+        InMemoryIdempotencyStore.builder().clock(clock).maximumSize(10).build();
+
+    for (int i = 0; i < 1_000; i++) {
+      acquired(bounded.claim("k" + i, null, "o", LEASE, TTL));
+    }
+
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(bounded.claim("k" + i, null, "o", LEASE, TTL))
+          .as("claim of k%d", i)
+          .isInstanceOf(ClaimResult.InProgress.class);
+    }
   }
 
   @Test
