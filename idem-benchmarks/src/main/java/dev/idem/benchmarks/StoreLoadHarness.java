@@ -1,0 +1,736 @@
+package dev.idem.benchmarks;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.idem.Idempotency;
+import dev.idem.IdempotencyConfig;
+import dev.idem.IdempotentOperation;
+import dev.idem.NearCacheSettings;
+import dev.idem.benchmarks.Payments.Receipt;
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.store.redis.RedissonIdempotencyStore;
+import dev.idem.store.sql.JooqIdempotencyStore;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.jooq.SQLDialect;
+import org.jspecify.annotations.Nullable;
+import org.redisson.Redisson;
+import org.redisson.api.RBucket;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
+import org.redisson.config.Config;
+import org.redisson.config.ConstantDelay;
+
+/**
+ * Puts each store under concurrent load through Idem and, in the same run and on the same client or
+ * pool, through a <b>raw baseline</b> that does the least a hand-written idempotency check needs:
+ *
+ * <ul>
+ *   <li>Redis (Redisson, same client): a first execution is one atomic {@code SET NX PX} claim and
+ *       one {@code SET PX} of the result; a replay is one {@code GET}.
+ *   <li>PostgreSQL and MariaDB (plain JDBC, same HikariCP pool, a table of the same shape): a first
+ *       execution is one insert-if-absent and one conditional update; a replay is one select.
+ * </ul>
+ *
+ * <p>Workloads, each at 1, 4 and 16 threads: <b>fresh</b> (every call a new key: the body runs),
+ * <b>replay</b> (keys completed beforehand: the stored result comes back), and, for Idem only,
+ * <b>near</b> (the replay workload with the near cache on, Redis) and <b>duplicates</b> (1,000
+ * keys, each called by 8 callers at once, whose body takes 2 ms: it must run exactly once per key).
+ * Each run reports operations per second, p50 and p99 latency, the ratio of Idem's throughput to
+ * the raw baseline's, and body executions per key. The operation fingerprints its payload, as
+ * {@code @Idempotent} does by default; no meter registry is configured.
+ *
+ * <p>Servers (override with {@code -Didem.bench.redis=redis://...}, {@code
+ * -Didem.bench.postgres=jdbc:postgresql://...}, {@code -Didem.bench.mariadb=jdbc:mariadb://...}):
+ * Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 (database {@code test}, user {@code postgres}),
+ * MariaDB 127.0.0.1:3306 (database {@code test}, user {@code root}). The harness uses its own
+ * tables ({@code idem_bench}, {@code idem_bench_raw}, emptied at start) and Redis key prefixes
+ * ({@code idem-bench:}, {@code idem-bench-raw:}, expiring after 10 minutes).
+ *
+ * <p>Run (about 6 minutes; arguments optional):
+ *
+ * <pre>{@code
+ * mvn -B -pl idem-benchmarks -am -Pbenchmarks -DskipTests package
+ * java -cp idem-benchmarks/target/benchmarks.jar dev.idem.benchmarks.StoreLoadHarness \
+ *     --stores redis,postgres,mariadb,memory --threads 1,4,16 --warmup 2 --seconds 5
+ * }</pre>
+ */
+public final class StoreLoadHarness {
+
+  private static final Duration TTL = Duration.ofMinutes(10);
+  private static final int REPLAY_KEYS = 2_000;
+  private static final int DUPLICATE_KEYS = 1_000;
+  private static final int DUPLICATE_CALLERS = 8;
+  private static final Duration DUPLICATE_BODY = Duration.ofMillis(2);
+  private static final String FINGERPRINT = "f".repeat(64);
+  private static final byte[] RESULT =
+      "{\"orderId\":\"order-1\",\"amount\":42.5,\"status\":\"CAPTURED\"}"
+          .getBytes(StandardCharsets.UTF_8);
+
+  private final int[] threads;
+  private final Duration warmup;
+  private final Duration measure;
+  private final String run = Long.toString(System.currentTimeMillis(), 36);
+  private final List<Row> rows = new ArrayList<>();
+
+  private StoreLoadHarness(int[] threads, Duration warmup, Duration measure) {
+    this.threads = threads;
+    this.warmup = warmup;
+    this.measure = measure;
+  }
+
+  /**
+   * Runs the harness.
+   *
+   * @param args {@code --stores a,b} {@code --threads 1,4,16} {@code --warmup seconds} {@code
+   *     --seconds seconds} {@code --workloads fresh,replay,near,duplicates}
+   * @throws Exception if a store cannot be set up
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new LinkedHashMap<>();
+    options.put("stores", "redis,postgres,mariadb,memory");
+    options.put("threads", "1,4,16");
+    options.put("warmup", "2");
+    options.put("seconds", "5");
+    options.put("workloads", "fresh,replay,near,duplicates");
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--") || !options.containsKey(args[i].substring(2))) {
+        throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+      options.put(args[i].substring(2), args[i + 1]);
+    }
+    int[] threads =
+        Arrays.stream(options.get("threads").split(",")).mapToInt(Integer::parseInt).toArray();
+    StoreLoadHarness harness =
+        new StoreLoadHarness(
+            threads,
+            Duration.ofSeconds(Long.parseLong(options.get("warmup"))),
+            Duration.ofSeconds(Long.parseLong(options.get("seconds"))));
+    List<String> workloads = List.of(options.get("workloads").split(","));
+    System.out.printf(
+        Locale.ROOT,
+        "# Idem store load harness: %d cores, Java %s, warmup %s, measure %s per run%n",
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"),
+        harness.warmup,
+        harness.measure);
+    for (String store : options.get("stores").split(",")) {
+      switch (store) {
+        case "redis" -> harness.redis(workloads);
+        case "postgres" ->
+            harness.sql(
+                "postgres",
+                System.getProperty("idem.bench.postgres", "jdbc:postgresql://127.0.0.1:5432/test"),
+                "postgres",
+                SQLDialect.POSTGRES,
+                workloads);
+        case "mariadb" ->
+            harness.sql(
+                "mariadb",
+                System.getProperty("idem.bench.mariadb", "jdbc:mariadb://127.0.0.1:3306/test"),
+                "root",
+                SQLDialect.MARIADB,
+                workloads);
+        case "memory" -> harness.memory(workloads);
+        default -> throw new IllegalArgumentException("unknown store " + store);
+      }
+    }
+    harness.printTable();
+  }
+
+  // ---------------------------------------------------------------- stores
+
+  private void redis(List<String> workloads) throws Exception {
+    RedissonClient client =
+        redissonClient(System.getProperty("idem.bench.redis", "redis://127.0.0.1:6379"));
+    try {
+      IdempotencyStore store =
+          RedissonIdempotencyStore.builder().client(client).keyPrefix("idem-bench:").build();
+      Target idem = new IdemTarget(store, null);
+      Target raw = new RawRedis(client);
+      compare("redis", idem, raw, workloads);
+      if (workloads.contains("near")) {
+        Target near = new IdemTarget(store, NearCacheSettings.of(100_000, Duration.ofMinutes(5)));
+        for (int n : threads) {
+          replay("redis", "idem+near", near, n, idemRow("redis", "replay", n)).note =
+              "ratio to idem's redis replay";
+        }
+      }
+      if (workloads.contains("duplicates")) {
+        duplicates("redis", store);
+      }
+    } finally {
+      client.shutdown();
+    }
+  }
+
+  private void sql(String name, String url, String user, SQLDialect dialect, List<String> workloads)
+      throws Exception {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setUsername(user);
+    config.setMaximumPoolSize(Arrays.stream(threads).max().orElse(16));
+    config.setMinimumIdle(Arrays.stream(threads).max().orElse(16));
+    config.setPoolName("idem-bench-" + name);
+    try (HikariDataSource pool = new HikariDataSource(config)) {
+      JooqIdempotencyStore store =
+          JooqIdempotencyStore.builder(pool, dialect)
+              .tableName("idem_bench")
+              .build()
+              .createSchemaIfMissing();
+      JooqIdempotencyStore.builder(pool, dialect)
+          .tableName("idem_bench_raw")
+          .build()
+          .createSchemaIfMissing();
+      try (Connection connection = pool.getConnection();
+          Statement statement = connection.createStatement()) {
+        statement.execute("delete from idem_bench");
+        statement.execute("delete from idem_bench_raw");
+      }
+      compare(name, new IdemTarget(store, null), new RawSql(pool, dialect), workloads);
+      if (workloads.contains("duplicates")) {
+        duplicates(name, store);
+      }
+    }
+  }
+
+  private void memory(List<String> workloads) throws Exception {
+    // unbounded, and a new store per run so the heap only holds one run's records: a bounded
+    // store evicts records under this load, in-progress ones included, and evicted keys run again
+    for (int n : threads) {
+      if (workloads.contains("fresh")) {
+        fresh("memory", "idem", new IdemTarget(InMemoryIdempotencyStore.create(), null), n, null);
+      }
+      if (workloads.contains("replay")) {
+        replay("memory", "idem", new IdemTarget(InMemoryIdempotencyStore.create(), null), n, null);
+      }
+    }
+    if (workloads.contains("duplicates")) {
+      duplicates("memory", InMemoryIdempotencyStore.create());
+    }
+  }
+
+  private void compare(String store, Target idem, Target raw, List<String> workloads)
+      throws Exception {
+    for (int n : threads) {
+      if (workloads.contains("fresh")) {
+        Row baseline = fresh(store, "raw", raw, n, null);
+        fresh(store, "idem", idem, n, baseline);
+      }
+      if (workloads.contains("replay")) {
+        Row baseline = replay(store, "raw", raw, n, null);
+        replay(store, "idem", idem, n, baseline);
+      }
+    }
+  }
+
+  private static RedissonClient redissonClient(String url) {
+    // the settings of the client RedissonIdempotencyStore.fromUrl builds, with a longer timeout:
+    // a loaded two-core machine must not turn slow replies into errors
+    Config config = new Config();
+    config.setThreads(2).setNettyThreads(4).setCodec(ByteArrayCodec.INSTANCE);
+    config
+        .useSingleServer()
+        .setAddress(url)
+        .setConnectTimeout(5_000)
+        .setTimeout(5_000)
+        .setRetryAttempts(1)
+        .setRetryDelay(new ConstantDelay(Duration.ofMillis(200)))
+        .setConnectionMinimumIdleSize(2)
+        .setConnectionPoolSize(16)
+        .setSubscriptionConnectionMinimumIdleSize(1)
+        .setSubscriptionConnectionPoolSize(1);
+    return Redisson.create(config);
+  }
+
+  // ---------------------------------------------------------------- workloads
+
+  private Row fresh(String store, String impl, Target target, int n, @Nullable Row baseline)
+      throws Exception {
+    LongAdder executions = new LongAdder();
+    String prefix = "f-" + run + "-" + impl + "-" + n + "-";
+    Result result =
+        load(
+            n,
+            (thread, i) -> {
+              target.first(prefix + thread + "-" + i, executions);
+            });
+    // every call of the run, warm-up included, used a new key
+    double perKey = executions.sum() / (double) result.calls;
+    return add(store, "fresh", impl, n, result, baseline, perKey);
+  }
+
+  private Row replay(String store, String impl, Target target, int n, @Nullable Row baseline)
+      throws Exception {
+    LongAdder executions = new LongAdder();
+    String prefix = "r-" + run + "-" + impl + "-" + n + "-";
+    String[] keys = new String[REPLAY_KEYS];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = prefix + i;
+    }
+    prepare(target, keys, executions);
+    long prepared = executions.sum();
+    Result result =
+        load(
+            n,
+            (thread, i) -> {
+              target.replay(keys[(int) ((thread * 7919L + i) % keys.length)], executions);
+            });
+    double perKey = (executions.sum() - prepared) / (double) keys.length;
+    return add(store, "replay", impl, n, result, baseline, perKey);
+  }
+
+  private void prepare(Target target, String[] keys, LongAdder executions) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (String key : keys) {
+        done.add(
+            pool.submit(
+                () -> {
+                  target.first(key, executions);
+                  return null;
+                }));
+      }
+      for (Future<?> future : done) {
+        future.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /**
+   * 1,000 keys, 8 callers each, released together; 16 threads, so two keys are in flight at once.
+   */
+  private void duplicates(String store, IdempotencyStore idempotencyStore) throws Exception {
+    Idempotency idempotency =
+        Idempotency.of(
+            IdempotencyConfig.builder()
+                .store(idempotencyStore)
+                .waitPolling(Duration.ofMillis(5), Duration.ofMillis(100))
+                .build());
+    IdempotentOperation<Receipt> op =
+        idempotency.operation("bench.duplicates", Receipt.class).ttl(TTL).build();
+    Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+    Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    AtomicLong errors = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(2 * DUPLICATE_CALLERS);
+    long start = System.nanoTime();
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int k = 0; k < DUPLICATE_KEYS; k++) {
+        String key = "d-" + run + "-" + k;
+        runs.put(key, new AtomicInteger());
+        CountDownLatch ready = new CountDownLatch(DUPLICATE_CALLERS);
+        for (int c = 0; c < DUPLICATE_CALLERS; c++) {
+          done.add(
+              pool.submit(
+                  () -> {
+                    ready.countDown();
+                    ready.await(5, TimeUnit.SECONDS);
+                    long t0 = System.nanoTime();
+                    try {
+                      op.execute(
+                          key,
+                          Payments.command(key),
+                          () -> {
+                            runs.get(key).incrementAndGet();
+                            Thread.sleep(DUPLICATE_BODY.toMillis());
+                            return new Receipt(key, Payments.command(key).amount(), "CAPTURED");
+                          });
+                    } catch (RuntimeException e) {
+                      errors.incrementAndGet();
+                    }
+                    long elapsed = System.nanoTime() - t0;
+                    synchronized (latencies) {
+                      latencies.recordValue(elapsed);
+                    }
+                    return null;
+                  }));
+        }
+      }
+      for (Future<?> future : done) {
+        future.get();
+      }
+    } finally {
+      pool.shutdown();
+      idempotency.close();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    int max = runs.values().stream().mapToInt(AtomicInteger::get).max().orElse(0);
+    long duplicated = runs.values().stream().filter(r -> r.get() > 1).count();
+    long never = runs.values().stream().filter(r -> r.get() == 0).count();
+    Result result =
+        new Result(
+            DUPLICATE_KEYS * (long) DUPLICATE_CALLERS,
+            DUPLICATE_KEYS * (long) DUPLICATE_CALLERS,
+            seconds,
+            latencies,
+            errors.get());
+    Row row =
+        add(
+            store,
+            "duplicates",
+            "idem",
+            2 * DUPLICATE_CALLERS,
+            result,
+            null,
+            runs.values().stream().mapToInt(AtomicInteger::get).sum() / (double) DUPLICATE_KEYS);
+    row.note =
+        "max "
+            + max
+            + " executions of a key, "
+            + duplicated
+            + " keys run twice or more, "
+            + never
+            + " never run";
+  }
+
+  /** One call of a workload, for a thread and its call counter. */
+  @FunctionalInterface
+  interface Call {
+    void run(int thread, long i) throws Exception;
+  }
+
+  private Result load(int n, Call call) throws Exception {
+    long warmupNanos = warmup.toNanos();
+    long measureNanos = measure.toNanos();
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    List<Future<Histogram>> histograms = new ArrayList<>();
+    LongAdder errors = new LongAdder();
+    LongAdder calls = new LongAdder();
+    CountDownLatch go = new CountDownLatch(1);
+    long[] window = new long[2];
+    for (int t = 0; t < n; t++) {
+      int thread = t;
+      histograms.add(
+          pool.submit(
+              () -> {
+                Histogram latencies = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+                go.await();
+                long measureFrom = window[0];
+                long end = window[1];
+                for (long i = ThreadLocalRandom.current().nextInt(1_000); ; i++) {
+                  long t0 = System.nanoTime();
+                  if (t0 >= end) {
+                    break;
+                  }
+                  calls.increment();
+                  try {
+                    call.run(thread, i);
+                  } catch (Exception | Error e) {
+                    errors.increment();
+                    if (errors.sum() == 1) {
+                      System.err.println("first error: " + e);
+                    }
+                  }
+                  long t1 = System.nanoTime();
+                  if (t0 >= measureFrom && t1 <= end) {
+                    latencies.recordValue(t1 - t0);
+                  }
+                }
+                return latencies;
+              }));
+    }
+    window[0] = System.nanoTime() + warmupNanos;
+    window[1] = window[0] + measureNanos;
+    go.countDown();
+    Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    for (Future<Histogram> histogram : histograms) {
+      all.add(histogram.get());
+    }
+    pool.shutdown();
+    return new Result(all.getTotalCount(), calls.sum(), measureNanos / 1e9, all, errors.sum());
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  private static final class Result {
+    final long ops;
+    final long calls;
+    final double seconds;
+    final Histogram latencies;
+    final long errors;
+
+    Result(long ops, long calls, double seconds, Histogram latencies, long errors) {
+      this.ops = ops;
+      this.calls = calls;
+      this.seconds = seconds;
+      this.latencies = latencies;
+      this.errors = errors;
+    }
+  }
+
+  private static final class Row {
+    final String store;
+    final String workload;
+    final String impl;
+    final int threads;
+    final double opsPerSecond;
+    final double p50Micros;
+    final double p99Micros;
+    final @Nullable Double ratio;
+    final double executionsPerKey;
+    final long errors;
+    String note = "";
+
+    Row(
+        String store,
+        String workload,
+        String impl,
+        int threads,
+        Result result,
+        @Nullable Row baseline,
+        double executionsPerKey) {
+      this.store = store;
+      this.workload = workload;
+      this.impl = impl;
+      this.threads = threads;
+      this.opsPerSecond = result.ops / result.seconds;
+      this.p50Micros = result.latencies.getValueAtPercentile(50) / 1e3;
+      this.p99Micros = result.latencies.getValueAtPercentile(99) / 1e3;
+      this.ratio = baseline == null ? null : opsPerSecond / baseline.opsPerSecond;
+      this.executionsPerKey = executionsPerKey;
+      this.errors = result.errors;
+    }
+
+    String format() {
+      return String.format(
+          Locale.ROOT,
+          "| %s | %s | %d | %s | %,.0f | %.0f | %.0f | %s | %.2f | %d | %s |",
+          store,
+          workload,
+          threads,
+          impl,
+          opsPerSecond,
+          p50Micros,
+          p99Micros,
+          ratio == null ? "" : String.format(Locale.ROOT, "%.2f", ratio),
+          executionsPerKey,
+          errors,
+          note);
+    }
+  }
+
+  private Row add(
+      String store,
+      String workload,
+      String impl,
+      int n,
+      Result result,
+      @Nullable Row baseline,
+      double executionsPerKey) {
+    Row row = new Row(store, workload, impl, n, result, baseline, executionsPerKey);
+    rows.add(row);
+    System.out.println(row.format());
+    return row;
+  }
+
+  private @Nullable Row idemRow(String store, String workload, int n) {
+    for (Row row : rows) {
+      if (row.store.equals(store)
+          && row.workload.equals(workload)
+          && row.threads == n
+          && row.impl.equals("idem")) {
+        return row;
+      }
+    }
+    return null;
+  }
+
+  private void printTable() {
+    System.out.println();
+    System.out.println(
+        "| store | workload | threads | impl | ops/s | p50 µs | p99 µs | ratio | executions/key"
+            + " | errors | notes |");
+    System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    for (Row row : rows) {
+      System.out.println(row.format());
+    }
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  /** One way of making a call idempotent: through Idem, or by hand. */
+  interface Target {
+    /** Calls with a new key; the body runs and counts itself. */
+    void first(String key, LongAdder executions) throws Exception;
+
+    /** Calls with a completed key; the stored result comes back. */
+    void replay(String key, LongAdder executions) throws Exception;
+  }
+
+  /** Idem's programmatic operation on a store, optionally near-cached. */
+  static final class IdemTarget implements Target {
+    private final IdempotentOperation<Receipt> op;
+
+    IdemTarget(IdempotencyStore store, @Nullable NearCacheSettings near) {
+      IdempotencyConfig.Builder config = IdempotencyConfig.builder().store(store);
+      if (near != null) {
+        config.nearCache(near);
+      }
+      Idempotency idempotency = Idempotency.of(config.build());
+      this.op = idempotency.operation("bench.charge", Receipt.class).ttl(TTL).build();
+    }
+
+    @Override
+    public void first(String key, LongAdder executions) {
+      call(key, executions);
+    }
+
+    @Override
+    public void replay(String key, LongAdder executions) {
+      call(key, executions);
+    }
+
+    private void call(String key, LongAdder executions) {
+      Payments.ChargeCommand cmd = Payments.command(key);
+      op.execute(
+          key,
+          cmd,
+          () -> {
+            executions.increment();
+            return new Receipt(cmd.orderId(), cmd.amount(), "CAPTURED");
+          });
+    }
+  }
+
+  /** The fewest Redis round trips by hand: SET NX PX, then SET PX; GET for a replay. */
+  static final class RawRedis implements Target {
+    private final RedissonClient client;
+
+    RawRedis(RedissonClient client) {
+      this.client = client;
+    }
+
+    private RBucket<byte[]> bucket(String key) {
+      return client.getBucket("idem-bench-raw:{" + key + "}", ByteArrayCodec.INSTANCE);
+    }
+
+    @Override
+    public void first(String key, LongAdder executions) {
+      RBucket<byte[]> bucket = bucket(key);
+      byte[] claim = ("IN_PROGRESS:" + FINGERPRINT).getBytes(StandardCharsets.US_ASCII);
+      if (!bucket.setIfAbsent(claim, Duration.ofSeconds(30))) {
+        throw new IllegalStateException("key already claimed");
+      }
+      executions.increment();
+      bucket.set(RESULT, TTL);
+    }
+
+    @Override
+    public void replay(String key, LongAdder executions) {
+      if (bucket(key).get() == null) {
+        throw new IllegalStateException("no record");
+      }
+    }
+  }
+
+  /** The fewest SQL round trips by hand: insert-if-absent, conditional update; one select. */
+  static final class RawSql implements Target {
+    private final HikariDataSource pool;
+    private final String insert;
+    private final String update;
+    private final String select;
+
+    RawSql(HikariDataSource pool, SQLDialect dialect) {
+      this.pool = pool;
+      if (dialect == SQLDialect.POSTGRES) {
+        insert =
+            "insert into idem_bench_raw (idem_key, state, token, owner, fingerprint, lease_until,"
+                + " created_at, expires_at) values (?, 'IN_PROGRESS', ?, 'raw', ?,"
+                + " statement_timestamp() + interval '30 seconds', statement_timestamp(),"
+                + " statement_timestamp() + interval '10 minutes') on conflict do nothing";
+        update =
+            "update idem_bench_raw set state = 'COMPLETED', outcome_kind = 'VALUE', outcome = ?,"
+                + " lease_until = null, expires_at = statement_timestamp() + interval '10 minutes'"
+                + " where idem_key = ? and token = ? and state = 'IN_PROGRESS'";
+      } else {
+        insert =
+            "insert ignore into idem_bench_raw (idem_key, state, token, owner, fingerprint,"
+                + " lease_until, created_at, expires_at) values (?, 'IN_PROGRESS', ?, 'raw', ?,"
+                + " utc_timestamp(6) + interval 30 second, utc_timestamp(6),"
+                + " utc_timestamp(6) + interval 10 minute)";
+        update =
+            "update idem_bench_raw set state = 'COMPLETED', outcome_kind = 'VALUE', outcome = ?,"
+                + " lease_until = null, expires_at = utc_timestamp(6) + interval 10 minute"
+                + " where idem_key = ? and token = ? and state = 'IN_PROGRESS'";
+      }
+      select =
+          "select state, fingerprint, outcome_kind, outcome, expires_at from idem_bench_raw"
+              + " where idem_key = ?";
+    }
+
+    @Override
+    public void first(String key, LongAdder executions) throws SQLException {
+      long token = System.nanoTime();
+      byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+      try (Connection connection = pool.getConnection()) {
+        try (PreparedStatement claim = connection.prepareStatement(insert)) {
+          setKey(claim, 1, key, keyBytes);
+          claim.setLong(2, token);
+          claim.setString(3, FINGERPRINT);
+          if (claim.executeUpdate() != 1) {
+            throw new IllegalStateException("key already claimed");
+          }
+        }
+      }
+      executions.increment();
+      try (Connection connection = pool.getConnection();
+          PreparedStatement complete = connection.prepareStatement(update)) {
+        complete.setBytes(1, RESULT);
+        setKey(complete, 2, key, keyBytes);
+        complete.setLong(3, token);
+        if (complete.executeUpdate() != 1) {
+          throw new IllegalStateException("not completed");
+        }
+      }
+    }
+
+    @Override
+    public void replay(String key, LongAdder executions) throws SQLException {
+      try (Connection connection = pool.getConnection();
+          PreparedStatement read = connection.prepareStatement(select)) {
+        setKey(read, 1, key, key.getBytes(StandardCharsets.UTF_8));
+        try (ResultSet row = read.executeQuery()) {
+          if (!row.next() || row.getBytes(4) == null) {
+            throw new IllegalStateException("no record");
+          }
+        }
+      }
+    }
+
+    private void setKey(PreparedStatement statement, int index, String key, byte[] bytes)
+        throws SQLException {
+      if (insert.startsWith("insert ignore")) {
+        statement.setBytes(index, bytes); // MariaDB's key column is varbinary
+      } else {
+        statement.setString(index, key);
+      }
+    }
+  }
+}
