@@ -1,30 +1,48 @@
 -- claim(KEYS[1]; ARGV: lease_ms, ttl_ms, owner, has_fingerprint ('1' | '0'), fingerprint)
 -- Returns {1, token, takeover (1 | 0)} when acquired, or {2, field, value, ...} with the
 -- live record that blocks the claim.
-local f = redis.call('HMGET', key, 'state', 'token', 'lease_until', 'expires_at', 'created_at')
-local state = f[1]
-local live = is_live(state, f[4])
-if live and (state == 'COMPLETED' or tonumber(f[3]) > now_ms) then
-  return record_reply(2)
+-- One read of the whole hash serves every path: a replay or a live lease returns it as is.
+local h = redis.call('HGETALL', key)
+local state, token, lease, expires, created, stale
+for i = 1, #h, 2 do
+  local name = h[i]
+  if name == 'state' then state = h[i + 1]
+  elseif name == 'token' then token = h[i + 1]
+  elseif name == 'lease_until' then lease = h[i + 1]
+  elseif name == 'expires_at' then expires = h[i + 1]
+  elseif name == 'created_at' then created = h[i + 1]
+  elseif name == 'outcome_kind' or name == 'outcome'
+      or (name == 'fingerprint' and ARGV[4] ~= '1') then
+    stale = stale or {}
+    stale[#stale + 1] = name
+  end
+end
+local live = is_live(state, expires)
+if live and (state == 'COMPLETED' or tonumber(lease) > now_ms) then
+  table.insert(h, 1, 2)
+  return h
 end
 -- Absent, expired, released, or IN_PROGRESS with an ended lease (a takeover).
-local takeover = live
-local previous = tonumber(f[2]) or 0
-local token = redis.call('HINCRBY', key, 'token', int(math.max(1, now_us - previous)))
+-- The token is max(previous + 1, TIME in microseconds), exact below 2^53.
+local next_token = math.max((tonumber(token) or 0) + 1, now_us)
 local lease_until = now_ms + tonumber(ARGV[1])
-local expires_at = math.max(lease_until, now_ms + tonumber(ARGV[2]))
-local created_at = now_ms
-if takeover then
-  created_at = tonumber(f[5]) or now_ms
+local expires_at = int(math.max(lease_until, now_ms + tonumber(ARGV[2])))
+if not (live and created) then
+  created = int(now_ms)
 end
-redis.call('HDEL', key, 'fingerprint', 'outcome_kind', 'outcome')
-redis.call('HSET', key, 'state', 'IN_PROGRESS', 'owner', ARGV[3], 'lease_until', int(lease_until),
-  'created_at', int(created_at), 'expires_at', int(expires_at))
+if stale then
+  redis.call('HDEL', key, unpack(stale))
+end
 if ARGV[4] == '1' then
-  redis.call('HSET', key, 'fingerprint', ARGV[5])
+  redis.call('HSET', key, 'state', 'IN_PROGRESS', 'token', int(next_token), 'owner', ARGV[3],
+    'lease_until', int(lease_until), 'created_at', created, 'expires_at', expires_at,
+    'fingerprint', ARGV[5])
+else
+  redis.call('HSET', key, 'state', 'IN_PROGRESS', 'token', int(next_token), 'owner', ARGV[3],
+    'lease_until', int(lease_until), 'created_at', created, 'expires_at', expires_at)
 end
-redis.call('PEXPIREAT', key, int(expires_at))
-if takeover then
-  return {1, token, 1}
+redis.call('PEXPIREAT', key, expires_at)
+if live then
+  return {1, next_token, 1}
 end
-return {1, token, 0}
+return {1, next_token, 0}

@@ -1,7 +1,15 @@
 -- find(KEYS[1])
 -- Returns {2, field, value, ...} with the live record, or {0} when there is none.
-local f = redis.call('HMGET', key, 'state', 'expires_at')
-if is_live(f[1], f[2]) then
-  return record_reply(2)
+local h = redis.call('HGETALL', key)
+local state, expires
+for i = 1, #h, 2 do
+  local name = h[i]
+  if name == 'state' then state = h[i + 1]
+  elseif name == 'expires_at' then expires = h[i + 1]
+  end
+end
+if is_live(state, expires) then
+  table.insert(h, 1, 2)
+  return h
 end
 return {0}

@@ -2,7 +2,7 @@
 -- state (IN_PROGRESS | COMPLETED | RELEASED), token, owner, fingerprint, lease_until,
 -- outcome_kind, outcome, created_at, expires_at; times are epoch milliseconds of the
 -- Redis server clock. RELEASED is a tombstone that only keeps the token, so the next
--- claim still issues a larger one.
+-- claim still issues a larger one. Kept minimal: it runs on every call.
 local key = KEYS[1]
 local clock = redis.call('TIME')
 local now_us = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -19,11 +19,4 @@ end
 local function is_live(state, expires_at)
   local expiry = tonumber(expires_at)
   return (state == 'IN_PROGRESS' or state == 'COMPLETED') and expiry ~= nil and expiry > now_ms
-end
-
--- The whole hash, prefixed by a status code, as a flat reply.
-local function record_reply(code)
-  local reply = redis.call('HGETALL', key)
-  table.insert(reply, 1, code)
-  return reply
 end

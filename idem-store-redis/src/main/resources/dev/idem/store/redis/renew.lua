@@ -4,10 +4,11 @@ local f = redis.call('HMGET', key, 'state', 'token', 'expires_at')
 if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] or not is_live(f[1], f[3]) then
   return {0}
 end
-local lease_until = now_ms + tonumber(ARGV[2])
-redis.call('HSET', key, 'lease_until', int(lease_until))
-if lease_until > tonumber(f[3]) then
-  redis.call('HSET', key, 'expires_at', int(lease_until))
-  redis.call('PEXPIREAT', key, int(lease_until))
+local lease_until = int(now_ms + tonumber(ARGV[2]))
+if tonumber(lease_until) > tonumber(f[3]) then
+  redis.call('HSET', key, 'lease_until', lease_until, 'expires_at', lease_until)
+  redis.call('PEXPIREAT', key, lease_until)
+else
+  redis.call('HSET', key, 'lease_until', lease_until)
 end
 return {1}
