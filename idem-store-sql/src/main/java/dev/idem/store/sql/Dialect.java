@@ -1,22 +1,27 @@
 package dev.idem.store.sql;
 
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Set;
 import org.jooq.Converter;
 import org.jooq.DSLContext;
 import org.jooq.DataType;
 import org.jooq.Field;
+import org.jooq.Name;
+import org.jooq.Query;
 import org.jooq.Record;
 import org.jooq.ResultQuery;
 import org.jooq.SQLDialect;
 import org.jooq.SelectForUpdateStep;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What differs between the supported databases: the clock expressions, the timestamp column type,
@@ -115,9 +120,21 @@ abstract class Dialect {
     return DSL.field(nowMicrosSql, SQLDataType.BIGINT);
   }
 
-  /** The database's current time plus a duration. */
-  final Field<Instant> nowPlus(Duration duration) {
-    return DSL.field(nowPlusMicrosSql, timestampType, DSL.val(micros(duration)));
+  /** The database's current time plus a number of microseconds. */
+  final Field<Instant> nowPlus(Field<Long> micros) {
+    return DSL.field(nowPlusMicrosSql, timestampType, micros);
+  }
+
+  /** Reads a timestamp column of this database as an instant. */
+  abstract @Nullable Instant instant(ResultSet rs, int column) throws SQLException;
+
+  /**
+   * The claim as one statement, or null where the database cannot express it: see {@link
+   * Statements#claimOneTrip}. {@code columns} and {@code values} are the insert-if-absent's.
+   */
+  @Nullable Query oneTripClaim(
+      DSLContext r, RecordsTable t, Field<?>[] columns, Field<?>[] values) {
+    return null;
   }
 
   /** The classpath resource holding this database's DDL for the default table name. */
@@ -159,6 +176,11 @@ abstract class Dialect {
   /** The expiry index's name as the DDL of table {@code t} writes it, rendered and quoted. */
   abstract String indexName(DSLContext ctx, RecordsTable t);
 
+  static @Nullable Instant offsetInstant(ResultSet rs, int column) throws SQLException {
+    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+    return value == null ? null : value.toInstant();
+  }
+
   static long micros(Duration duration) {
     return Math.addExact(
         Math.multiplyExact(duration.getSeconds(), 1_000_000L), duration.getNano() / 1_000);
@@ -192,6 +214,51 @@ abstract class Dialect {
           "cast(extract(epoch from statement_timestamp()) * 1000000 as bigint)",
           "(statement_timestamp() + cast({0} as bigint) * interval '1 microsecond')",
           "schema-postgres.sql");
+    }
+
+    @Override
+    @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
+      return offsetInstant(rs, column);
+    }
+
+    /**
+     * Reads the record, and inserts it only if the read found none, in one statement: a
+     * data-modifying CTE. All parts of the statement see one snapshot, so a record committed by a
+     * concurrent claim after that snapshot is neither read nor overwritten: the insert's {@code ON
+     * CONFLICT DO NOTHING} waits for that claim and skips, and the row comes back empty (the caller
+     * retries with a new statement, hence a new snapshot).
+     */
+    @Override
+    Query oneTripClaim(DSLContext r, RecordsTable t, Field<?>[] columns, Field<?>[] values) {
+      Name existing = DSL.quotedName("idem_existing");
+      Name inserted = DSL.quotedName("idem_inserted");
+      Field<?>[] row = Statements.rowColumns(this, t);
+      Field<?>[] recordColumns = new Field<?>[row.length - 2];
+      Field<?>[] fromExisting = new Field<?>[row.length];
+      for (int i = 0; i < recordColumns.length; i++) {
+        recordColumns[i] = row[i];
+        fromExisting[i] = DSL.field(existing.append(row[i].getUnqualifiedName()));
+      }
+      fromExisting[row.length - 2] = row[row.length - 2]; // the clocks
+      fromExisting[row.length - 1] = row[row.length - 1];
+      var read = r.select(recordColumns).from(t.table).where(t.key.eq(values[0].coerce(t.key)));
+      var insert =
+          r.insertInto(t.table)
+              .columns(columns)
+              .select(r.select(values).whereNotExists(r.selectOne().from(DSL.table(existing))))
+              .onConflict(t.key)
+              .doNothing()
+              .returningResult(t.token);
+      return DSL.query(
+          "with {0} as ({1}), {2} as ({3}) select {4}, {5} from (select 1) as {6}"
+              + " left join {2} on true left join {0} on true",
+          existing,
+          read,
+          inserted,
+          insert,
+          DSL.field(inserted.append(t.token.getUnqualifiedName())),
+          DSL.list(fromExisting),
+          DSL.quotedName("idem_one"));
     }
 
     @Override
@@ -263,6 +330,54 @@ abstract class Dialect {
     }
 
     @Override
+    @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
+      LocalDateTime value = rs.getObject(column, LocalDateTime.class);
+      return value == null ? null : value.toInstant(ZoneOffset.UTC);
+    }
+
+    /**
+     * MariaDB: an insert whose duplicate-key branch changes nothing, so that its {@code RETURNING}
+     * returns either the record it inserted or the one it found. To tell the two apart, the
+     * inserted record carries the call's {@linkplain Statements.Param#NONCE nonce} in its outcome
+     * column, which a record in progress does not otherwise use (completion and takeover overwrite
+     * it); the statement returns the token first when the returned record carries this call's
+     * nonce. (A session variable assigned in the duplicate-key branch was tried and is not
+     * reliable: after a lock wait, MariaDB 10.11 computed {@code RETURNING} without it.) The
+     * duplicate-key branch locks the existing row for the statement, as any upsert does.
+     */
+    @Override
+    @Nullable Query oneTripClaim(
+        DSLContext r, RecordsTable t, Field<?>[] columns, Field<?>[] values) {
+      if (!insertReturning()) {
+        return null; // MySQL: no RETURNING
+      }
+      Field<?>[] unqualified = new Field<?>[columns.length + 1];
+      for (int i = 0; i < columns.length; i++) {
+        unqualified[i] = DSL.field(columns[i].getUnqualifiedName());
+      }
+      Field<?> outcome = DSL.field(t.outcome.getUnqualifiedName());
+      unqualified[columns.length] = outcome;
+      Field<?>[] withNonce = Arrays.copyOf(values, values.length + 1);
+      withNonce[values.length] = Statements.Param.NONCE.field();
+      Field<?>[] row = Statements.rowColumns(this, t);
+      for (int i = 0; i < row.length - 2; i++) {
+        row[i] = DSL.field(row[i].getUnqualifiedName());
+      }
+      Field<?> key = DSL.field(t.key.getUnqualifiedName());
+      return DSL.query(
+          "insert into {0} ({1}) values ({2}) on duplicate key update {3} = {3}"
+              + " returning if({4} <=> {5}, {6}, null), {7}",
+          t.table,
+          DSL.list(unqualified),
+          DSL.list(withNonce),
+          key,
+          outcome,
+          Statements.Param.NONCE.field(),
+          DSL.field(t.token.getUnqualifiedName()),
+          DSL.list(row));
+    }
+
+    @Override
     LockTimeoutRestore limitLockWait(DSLContext ctx, Duration timeout) {
       // innodb_lock_wait_timeout is whole seconds and per session: keep and restore the old value
       long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
@@ -319,6 +434,11 @@ abstract class Dialect {
               + " current_timestamp(6))",
           "dateadd(microsecond, {0}, current_timestamp(6))",
           "schema-h2.sql");
+    }
+
+    @Override
+    @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
+      return offsetInstant(rs, column);
     }
 
     @Override

@@ -10,10 +10,16 @@ import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
 import dev.idem.spi.OutcomeKind;
 import dev.idem.spi.RecordState;
+import dev.idem.store.sql.Statements.Param;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,18 +27,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
-import org.jooq.Condition;
 import org.jooq.Configuration;
 import org.jooq.DSLContext;
-import org.jooq.Field;
-import org.jooq.InsertOnDuplicateStep;
-import org.jooq.Record;
-import org.jooq.Record1;
 import org.jooq.SQLDialect;
+import org.jooq.conf.ParamType;
 import org.jooq.conf.RenderQuotedNames;
 import org.jooq.conf.Settings;
-import org.jooq.exception.DataAccessException;
+import org.jooq.conf.StatementType;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
@@ -53,23 +56,31 @@ import org.jspecify.annotations.Nullable;
  * #createSchemaIfMissing()} runs it. Keys are compared exactly: case and trailing spaces count on
  * every database (MariaDB's key column is {@code varbinary}).
  *
- * <p><b>Statements.</b> Every time is the database's clock ({@code statement_timestamp()}, {@code
- * utc_timestamp(6)}, {@code current_timestamp(6)}), with microseconds, so JVM clock skew plays no
- * part. A claim is an insert-if-absent ({@code INSERT ... ON CONFLICT DO NOTHING RETURNING}, {@code
- * INSERT IGNORE ... RETURNING} or H2's {@code MERGE}, as jOOQ renders it): one round trip for a new
- * key. When the key exists, the record is read (a second round trip: enough to replay or to report
- * a live lease), and an expired record or ended lease is taken over by an {@code UPDATE}
- * conditional on the token read and on the expiry (a third). A fresh record's token is the database
+ * <p><b>Statements.</b> jOOQ renders each statement once, when the store is built, for its
+ * database, settings and table; calls run them as JDBC prepared statements with the call's values
+ * bound (rendering per call cost more client CPU than the rest of a replay). Every time is the
+ * database's clock ({@code statement_timestamp()}, {@code utc_timestamp(6)}, {@code
+ * current_timestamp(6)}), with microseconds, so JVM clock skew plays no part. Outside a transaction
+ * a claim is one statement on PostgreSQL and MariaDB, whether the key is new or not: a
+ * data-modifying CTE that reads the record and inserts it only if absent (PostgreSQL), or an {@code
+ * INSERT ... ON DUPLICATE KEY UPDATE} that changes nothing and returns the record found or inserted
+ * (MariaDB; the inserted record carries a per-call nonce in its otherwise unused outcome column
+ * until it completes, which is how the store tells the two apart). On H2 and MySQL, and in a
+ * transaction, a claim is an insert-if-absent ({@code INSERT ... ON CONFLICT DO NOTHING RETURNING},
+ * {@code INSERT IGNORE ... RETURNING} or H2's {@code MERGE}, as jOOQ renders it) followed, when the
+ * key exists, by a read (a locking read in a transaction); MySQL, which has no {@code INSERT ...
+ * RETURNING}, first reads the clock. An expired record or ended lease is taken over by an {@code
+ * UPDATE} conditional on the token read and on the expiry. A fresh record's token is the database
  * clock in microseconds; a takeover's is {@code max(old + 1, now in microseconds)}, so tokens
  * increase per key even across release and expiry. {@link #complete}, {@link #release} and {@link
- * #renew} are one {@code UPDATE} or {@code DELETE} conditional on key, token, state and expiry. On
- * MySQL, which has no {@code INSERT ... RETURNING}, a claim first reads the clock.
+ * #renew} are one {@code UPDATE} or {@code DELETE} conditional on key, token, state and expiry.
  *
  * <p><b>Connections.</b> Built from a {@code DataSource}, the store borrows a connection per
- * statement, so a pool replaces broken connections after an outage without the store being rebuilt.
- * Built from a {@code DSLContext}, it uses that context's connection handling; that context must
- * not be bound to the application's transactions unless the store is {@linkplain
- * Builder#transactional transactional}.
+ * operation, so a pool replaces broken connections after an outage without the store being rebuilt.
+ * Built from a {@code DSLContext}, it takes connections from that context's connection provider and
+ * renders with its settings (always quoting names, always with bind values); the context's execute
+ * listeners do not see the store's statements. That context must not be bound to the application's
+ * transactions unless the store is {@linkplain Builder#transactional transactional}.
  *
  * <p><b>Transactional mode.</b> With a {@link SqlTransactionBinding}, a claim made while the
  * calling thread is in a transaction on the same database joins that transaction: the record, the
@@ -116,13 +127,13 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
    */
   private static final String LOCKED_OPERATION = "(transactional claim)";
 
-  private static final String IN_PROGRESS = RecordState.IN_PROGRESS.name();
-  private static final String COMPLETED = RecordState.COMPLETED.name();
-
   private final Dialect dialect;
   private final Settings settings;
   private final DSLContext dsl;
   private final RecordsTable t;
+  private final Statements sql;
+  private final long storeId = new SecureRandom().nextLong();
+  private final AtomicLong claims = new AtomicLong();
   private final @Nullable SqlTransactionBinding transactions;
   private final Duration lockTimeout;
 
@@ -131,6 +142,7 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     this.settings = storeSettings(builder.configuration.settings());
     this.dsl = DSL.using(adopt(builder.configuration));
     this.t = RecordsTable.of(builder.tableName, dialect.timestampType());
+    this.sql = new Statements(dialect, t, renderSettings(settings));
     this.transactions = builder.transactions;
     this.lockTimeout = builder.lockTimeout;
   }
@@ -205,8 +217,8 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     DSLContext transaction = currentTransaction();
     try {
       return transaction == null
-          ? claim(dsl, claim, false)
-          : claimInTransaction(DSL.using(adopt(transaction.configuration())), claim);
+          ? dsl.connectionResult(c -> claim(c, claim, false))
+          : claimInTransaction(transaction, claim);
     } catch (RuntimeException e) {
       throw failure("claim", e, transaction != null);
     }
@@ -218,18 +230,13 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     checkKey(key);
     Objects.requireNonNull(outcome, "outcome");
     checkPositive(ttl, "ttl");
+    Object[] values = values(key);
+    values[Param.TOKEN.ordinal()] = token;
+    values[Param.OUTCOME_KIND.ordinal()] = outcome.kind().name();
+    values[Param.OUTCOME.ordinal()] = outcome.unsafeBytes();
+    values[Param.TTL_MICROS.ordinal()] = Dialect.micros(ttl);
     try {
-      DSLContext ctx = context();
-      Field<Instant> now = dialect.now();
-      return ctx.update(t.table)
-              .set(t.state, COMPLETED)
-              .set(t.outcomeKind, outcome.kind().name())
-              .set(t.outcome, outcome.unsafeBytes())
-              .set(t.leaseUntil, (Instant) null)
-              .set(t.expiresAt, dialect.nowPlus(ttl))
-              .where(heldWith(key, token, now))
-              .execute()
-          == 1;
+      return context().connectionResult(c -> update(c, sql.complete, values)) == 1;
     } catch (RuntimeException e) {
       throw failure("complete", e, false);
     }
@@ -239,9 +246,10 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   @Override
   public boolean release(String key, long token) {
     checkKey(key);
+    Object[] values = values(key);
+    values[Param.TOKEN.ordinal()] = token;
     try {
-      return context().deleteFrom(t.table).where(heldWith(key, token, dialect.now())).execute()
-          == 1;
+      return context().connectionResult(c -> update(c, sql.release, values)) == 1;
     } catch (RuntimeException e) {
       throw failure("release", e, false);
     }
@@ -252,15 +260,11 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   public boolean renew(String key, long token, Duration lease) {
     checkKey(key);
     checkPositive(lease, "lease");
+    Object[] values = values(key);
+    values[Param.TOKEN.ordinal()] = token;
+    values[Param.LEASE_MICROS.ordinal()] = Dialect.micros(lease);
     try {
-      Field<Instant> leaseUntil = dialect.nowPlus(lease);
-      return context()
-              .update(t.table)
-              .set(t.leaseUntil, leaseUntil)
-              .set(t.expiresAt, DSL.greatest(t.expiresAt, leaseUntil))
-              .where(heldWith(key, token, dialect.now()))
-              .execute()
-          == 1;
+      return context().connectionResult(c -> update(c, sql.renew, values)) == 1;
     } catch (RuntimeException e) {
       throw failure("renew", e, false);
     }
@@ -271,11 +275,12 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   public Optional<IdempotencyRecord> find(String key) {
     checkKey(key);
     DSLContext transaction = currentTransaction();
+    Object[] values = values(key);
     try {
       Row row =
           transaction == null
-              ? read(dsl, key, false)
-              : read(DSL.using(adopt(transaction.configuration())), key, true);
+              ? dsl.connectionResult(c -> read(c, values, false))
+              : transaction.connectionResult(c -> read(c, values, true));
       return row == null || row.expired() ? Optional.empty() : Optional.of(row.toRecord(key));
     } catch (RuntimeException e) {
       throw failure("find", e, false);
@@ -389,13 +394,24 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     Duration life() {
       return ttl.compareTo(lease) > 0 ? ttl : lease;
     }
+
+    /** The values of a claim's statements. */
+    Object[] values() {
+      Object[] values = JooqIdempotencyStore.values(key);
+      values[Param.OWNER.ordinal()] = owner;
+      values[Param.FINGERPRINT.ordinal()] = fingerprint;
+      values[Param.LEASE_MICROS.ordinal()] = Dialect.micros(lease);
+      values[Param.LIFE_MICROS.ordinal()] = Dialect.micros(life());
+      return values;
+    }
   }
 
-  private ClaimResult claimInTransaction(DSLContext ctx, Claim claim) {
+  private ClaimResult claimInTransaction(DSLContext transaction, Claim claim) {
+    DSLContext ctx = DSL.using(adopt(transaction.configuration()));
     Dialect.LockTimeoutRestore restore = dialect.limitLockWait(ctx, lockTimeout);
     ClaimResult result;
     try {
-      result = claim(ctx, claim, true);
+      result = transaction.connectionResult(c -> claim(c, claim, true));
     } catch (RuntimeException e) {
       if (dialect.restoreAfterFailure()) {
         try {
@@ -410,17 +426,44 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     return result;
   }
 
-  private ClaimResult claim(DSLContext ctx, Claim claim, boolean inTransaction) {
+  /**
+   * Claims on one connection. Outside a transaction, where the database can, one statement reads or
+   * inserts the record ({@link Statements#claimOneTrip}); otherwise an insert-if-absent is followed
+   * by a read when the key exists (in a transaction, a locking read that sees the latest committed
+   * record). An expired record or ended lease is then taken over by an update conditional on the
+   * token read.
+   */
+  private ClaimResult claim(Connection c, Claim claim, boolean inTransaction) throws SQLException {
+    Object[] values = claim.values();
+    Statements.Sql oneTrip = inTransaction ? null : sql.claimOneTrip;
     for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      Long token = insertIfAbsent(ctx, claim);
-      if (token != null) {
-        return inTransaction
-            ? ClaimResult.acquiredInTransaction(token)
-            : ClaimResult.acquired(token, false);
+      Row row;
+      if (oneTrip != null) {
+        values[Param.NONCE.ordinal()] = nonce();
+        try (PreparedStatement statement = c.prepareStatement(oneTrip.text)) {
+          oneTrip.bind(statement, values);
+          try (ResultSet rs = statement.executeQuery()) {
+            if (!rs.next()) {
+              continue;
+            }
+            long token = rs.getLong(1);
+            if (!rs.wasNull()) {
+              return ClaimResult.acquired(token, false);
+            }
+            row = row(rs, 2);
+          }
+        }
+      } else {
+        Long token = insertIfAbsent(c, values);
+        if (token != null) {
+          return inTransaction
+              ? ClaimResult.acquiredInTransaction(token)
+              : ClaimResult.acquired(token, false);
+        }
+        row = read(c, values, inTransaction);
       }
-      Row row = read(ctx, claim.key, inTransaction);
       if (row == null) {
-        continue; // released or purged since the insert saw it
+        continue; // released, purged, or committed after this statement's snapshot
       }
       if (!row.expired() && !row.leaseEnded()) {
         IdempotencyRecord record = row.toRecord(claim.key);
@@ -429,7 +472,9 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
             : ClaimResult.inProgress(record);
       }
       long newToken = Math.max(row.token + 1, row.nowMicros);
-      if (takeOver(ctx, claim, row, newToken)) {
+      values[Param.TOKEN.ordinal()] = row.token;
+      values[Param.NEW_TOKEN.ordinal()] = newToken;
+      if (update(c, row.expired() ? sql.takeOverExpired : sql.takeOver, values) == 1) {
         return inTransaction
             ? ClaimResult.acquiredInTransaction(newToken)
             : ClaimResult.acquired(newToken, !row.expired());
@@ -443,107 +488,84 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
             + " attempts");
   }
 
-  private @Nullable Long insertIfAbsent(DSLContext ctx, Claim claim) {
-    Field<Instant> now = dialect.now();
-    Long token = null;
-    Field<Long> tokenValue;
-    if (dialect.insertReturning()) {
-      tokenValue = dialect.nowMicros();
-    } else {
-      token = ctx.select(dialect.nowMicros()).fetchSingle().value1();
-      tokenValue = DSL.val(token);
-    }
-    InsertOnDuplicateStep<Record> insert =
-        ctx.insertInto(t.table)
-            .columns(
-                t.key,
-                t.state,
-                t.token,
-                t.owner,
-                t.fingerprint,
-                t.leaseUntil,
-                t.createdAt,
-                t.expiresAt)
-            .values(
-                DSL.val(claim.key, t.key),
-                DSL.val(IN_PROGRESS, t.state),
-                tokenValue,
-                DSL.val(claim.owner, t.owner),
-                DSL.val(claim.fingerprint, t.fingerprint),
-                dialect.nowPlus(claim.lease),
-                now,
-                dialect.nowPlus(claim.life()));
+  private @Nullable Long insertIfAbsent(Connection c, Object[] values) throws SQLException {
     try {
       if (dialect.insertReturning()) {
-        return insert
-            .onConflict(t.key)
-            .doNothing()
-            .returningResult(t.token)
-            .fetchOptional()
-            .map(Record1::value1)
-            .orElse(null);
+        try (PreparedStatement statement = c.prepareStatement(sql.insertIfAbsent.text)) {
+          sql.insertIfAbsent.bind(statement, values);
+          try (ResultSet rs = statement.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : null;
+          }
+        }
       }
-      return insert.onConflict(t.key).doNothing().execute() == 1 ? token : null;
-    } catch (DataAccessException e) {
-      SQLException sql = sqlException(e);
-      if (sql != null && dialect.isDuplicateKey(sql)) {
+      long token;
+      try (PreparedStatement statement = c.prepareStatement(sql.nowMicros.text);
+          ResultSet rs = statement.executeQuery()) {
+        rs.next();
+        token = rs.getLong(1);
+      }
+      values[Param.NEW_TOKEN.ordinal()] = token;
+      return update(c, sql.insertIfAbsent, values) == 1 ? token : null;
+    } catch (SQLException e) {
+      if (dialect.isDuplicateKey(e)) {
         return null; // H2's MERGE can still collide with a concurrent insert
       }
       throw e;
     }
   }
 
-  private boolean takeOver(DSLContext ctx, Claim claim, Row row, long newToken) {
-    Field<Instant> now = dialect.now();
-    var update =
-        ctx.update(t.table)
-            .set(t.state, IN_PROGRESS)
-            .set(t.token, newToken)
-            .set(t.owner, claim.owner)
-            .set(t.fingerprint, claim.fingerprint)
-            .set(t.leaseUntil, dialect.nowPlus(claim.lease))
-            .set(t.outcomeKind, (String) null)
-            .set(t.outcome, (byte[]) null)
-            .set(t.expiresAt, dialect.nowPlus(claim.life()));
-    if (row.expired()) {
-      update = update.set(t.createdAt, now); // a new record in place of an expired one
+  private @Nullable Row read(Connection c, Object[] values, boolean currentRead)
+      throws SQLException {
+    Statements.Sql read = currentRead ? sql.readCurrent : sql.read;
+    try (PreparedStatement statement = c.prepareStatement(read.text)) {
+      read.bind(statement, values);
+      try (ResultSet rs = statement.executeQuery()) {
+        return rs.next() ? row(rs, 1) : null;
+      }
     }
-    Condition ended = t.expiresAt.le(now).or(t.state.eq(IN_PROGRESS).and(t.leaseUntil.le(now)));
-    return update.where(t.key.eq(claim.key)).and(t.token.eq(row.token)).and(ended).execute() == 1;
   }
 
-  private @Nullable Row read(DSLContext ctx, String key, boolean currentRead) {
-    var select =
-        ctx.select(
-                t.state,
-                t.token,
-                t.owner,
-                t.fingerprint,
-                t.leaseUntil,
-                t.outcomeKind,
-                t.outcome,
-                t.createdAt,
-                t.expiresAt,
-                dialect.now(),
-                dialect.nowMicros())
-            .from(t.table)
-            .where(t.key.eq(key));
-    Record r = (currentRead ? dialect.currentRead(select) : select).fetchOne();
-    if (r == null) {
+  /** The record in the {@link Statements#ROW_COLUMNS} from {@code first} on, or null if none. */
+  private @Nullable Row row(ResultSet rs, int first) throws SQLException {
+    String state = rs.getString(first);
+    if (state == null) {
       return null;
     }
     return new Row(
-        RecordState.valueOf(r.get(0, String.class)),
-        r.get(1, Long.class),
-        r.get(2, String.class),
-        r.get(3, String.class),
-        (Instant) r.get(4),
-        r.get(5, String.class),
-        (byte[]) r.get(6),
-        (Instant) r.get(7),
-        (Instant) r.get(8),
-        (Instant) r.get(9),
-        r.get(10, Long.class));
+        RecordState.valueOf(state),
+        rs.getLong(first + 1),
+        rs.getString(first + 2),
+        rs.getString(first + 3),
+        dialect.instant(rs, first + 4),
+        rs.getString(first + 5),
+        rs.getBytes(first + 6),
+        Objects.requireNonNull(dialect.instant(rs, first + 7), "created_at"),
+        Objects.requireNonNull(dialect.instant(rs, first + 8), "expires_at"),
+        Objects.requireNonNull(dialect.instant(rs, first + 9), "now"),
+        rs.getLong(first + 10));
+  }
+
+  private static int update(Connection c, Statements.Sql update, Object[] values)
+      throws SQLException {
+    try (PreparedStatement statement = c.prepareStatement(update.text)) {
+      update.bind(statement, values);
+      return statement.executeUpdate();
+    }
+  }
+
+  /**
+   * A value no other claim uses: this store's random identity and a counter. Marks the record a
+   * one-trip claim inserts (see {@link Statements#claimOneTrip}).
+   */
+  private byte[] nonce() {
+    return ByteBuffer.allocate(16).putLong(storeId).putLong(claims.incrementAndGet()).array();
+  }
+
+  /** A values array with the key set, indexed by {@link Param#ordinal()}. */
+  private static Object[] values(String key) {
+    Object[] values = new Object[Param.values().length];
+    values[Param.KEY.ordinal()] = key;
+    return values;
   }
 
   /** A record as read, with the database's time of the read. */
@@ -591,21 +613,14 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     }
   }
 
-  private Condition heldWith(String key, long token, Field<Instant> now) {
-    return t.key
-        .eq(key)
-        .and(t.token.eq(token))
-        .and(t.state.eq(IN_PROGRESS))
-        .and(t.expiresAt.gt(now));
-  }
-
   private @Nullable DSLContext currentTransaction() {
     return transactions == null ? null : transactions.currentTransaction();
   }
 
+  /** The calling thread's transaction, or the store's own connections. */
   private DSLContext context() {
     DSLContext transaction = currentTransaction();
-    return transaction == null ? dsl : DSL.using(adopt(transaction.configuration()));
+    return transaction == null ? dsl : transaction;
   }
 
   /** The given configuration with the store's dialect and rendering settings. */
@@ -621,6 +636,13 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
         .withRenderQuotedNames(RenderQuotedNames.EXPLICIT_DEFAULT_QUOTED)
         // MariaDB's INSERT IGNORE reports a warning per duplicate; fetching them is a round trip
         .withFetchWarnings(false);
+  }
+
+  /** The settings the statements are rendered with: bind values as indexed placeholders. */
+  private static Settings renderSettings(Settings storeSettings) {
+    return ((Settings) storeSettings.clone())
+        .withStatementType(StatementType.PREPARED_STATEMENT)
+        .withParamType(ParamType.INDEXED);
   }
 
   private RuntimeException failure(String operation, RuntimeException e, boolean claimInTx) {
