@@ -51,9 +51,10 @@ final class LuaScript {
    * @param script a script object whose codec is {@link ByteArrayCodec}
    * @param redisKey the record's Redis key, the script's only key
    * @param args the script's arguments, already encoded
-   * @return the reply, an array of {@code Long} (integers) and {@code byte[]} (strings)
+   * @return the reply: a {@code Long}, or a {@code List} of {@code byte[]} (strings) and {@code
+   *     null}s (absent fields)
    */
-  List<Object> run(RScript script, String redisKey, byte[]... args) {
+  Object run(RScript script, String redisKey, byte[]... args) {
     List<Object> keys = List.of(redisKey);
     Object[] values = args;
     try {

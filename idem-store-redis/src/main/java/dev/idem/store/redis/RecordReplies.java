@@ -6,9 +6,8 @@ import dev.idem.spi.OutcomeKind;
 import dev.idem.spi.RecordState;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,14 +15,54 @@ import org.jspecify.annotations.Nullable;
  * an explicit encoding: numbers and enum names as ASCII decimal text, owner and fingerprint as
  * UTF-8, outcomes as the caller's bytes untouched. Nothing is ever deserialized into an object
  * whose class the data could choose.
+ *
+ * <p>Replies are kept small, since Redis builds them and Redisson parses them on every call: an
+ * integer ({@code 1} or {@code 0} for complete, release and renew; the token for an acquired claim,
+ * negated for a takeover; {@code 0} for a find without a record), or a live record as the values of
+ * its fields in the fixed order of {@link #RECORD_FIELDS}, a {@code null} for an absent field.
  */
 final class RecordReplies {
 
-  /** The reply code of an acquired claim: {@code {1, token, takeover}}. */
-  static final long ACQUIRED = 1;
+  /**
+   * The fields of a record reply, in the order the claim and find scripts read them with {@code
+   * HMGET}; the scripts spell the same list out.
+   */
+  static final List<String> RECORD_FIELDS =
+      List.of(
+          "state",
+          "token",
+          "owner",
+          "fingerprint",
+          "lease_until",
+          "outcome_kind",
+          "outcome",
+          "created_at",
+          "expires_at");
 
-  /** The reply code of a live record: {@code {2, field, value, ...}}. */
-  static final long RECORD = 2;
+  private static final int STATE = 0;
+  private static final int TOKEN = 1;
+  private static final int OWNER = 2;
+  private static final int FINGERPRINT = 3;
+  private static final int LEASE_UNTIL = 4;
+  private static final int OUTCOME_KIND = 5;
+  private static final int OUTCOME = 6;
+  private static final int CREATED_AT = 7;
+  private static final int EXPIRES_AT = 8;
+
+  private static final byte[] IN_PROGRESS = ascii(RecordState.IN_PROGRESS.name());
+  private static final byte[] COMPLETED = ascii(RecordState.COMPLETED.name());
+  private static final OutcomeKind[] OUTCOME_KINDS = OutcomeKind.values();
+  private static final byte[][] OUTCOME_KIND_NAMES =
+      Arrays.stream(OUTCOME_KINDS).map(kind -> ascii(kind.name())).toArray(byte[][]::new);
+
+  /** The argument {@code '1'}. */
+  static final byte[] ONE = ascii("1");
+
+  /** The argument {@code '0'}. */
+  static final byte[] ZERO = ascii("0");
+
+  /** The empty argument. */
+  static final byte[] EMPTY = new byte[0];
 
   private RecordReplies() {}
 
@@ -39,85 +78,113 @@ final class RecordReplies {
     return value.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Returns the status code that starts every reply. */
-  static long code(List<Object> reply) {
-    if (reply.isEmpty() || !(reply.get(0) instanceof Long code)) {
-      throw new IllegalStateException("unexpected script reply " + describe(reply));
+  /** Returns the integer a script replied. */
+  static long integer(Object reply) {
+    if (reply instanceof Long value) {
+      return value;
     }
-    return code;
+    throw new IllegalStateException("unexpected script reply " + describe(reply));
   }
 
-  /** Returns the integer at {@code index} of a reply. */
-  static long integer(List<Object> reply, int index) {
-    if (reply.size() <= index || !(reply.get(index) instanceof Long value)) {
-      throw new IllegalStateException("unexpected script reply " + describe(reply));
-    }
-    return value;
+  /** Returns whether a script replied with a record rather than an integer. */
+  static boolean isRecord(Object reply) {
+    return reply instanceof List;
   }
 
-  /** Decodes a {@link #RECORD} reply: the code followed by the hash's field/value pairs. */
-  static IdempotencyRecord record(String key, List<Object> reply) {
-    Map<String, byte[]> fields = new HashMap<>();
-    for (int i = 1; i + 1 < reply.size(); i += 2) {
-      fields.put(text(reply.get(i)), bytes(reply.get(i + 1)));
+  /** Decodes a record reply: the values of {@link #RECORD_FIELDS}, in that order. */
+  static IdempotencyRecord record(String key, Object reply) {
+    if (!(reply instanceof List<?> values) || values.size() != RECORD_FIELDS.size()) {
+      throw new IllegalStateException("unexpected script reply " + describe(reply));
     }
-    RecordState state = RecordState.valueOf(required(fields, "state"));
+    RecordState state = state(required(values, STATE));
     Instant leaseUntil = null;
     Outcome outcome = null;
     if (state == RecordState.IN_PROGRESS) {
-      leaseUntil = millis(required(fields, "lease_until"));
+      leaseUntil = millis(required(values, LEASE_UNTIL));
     } else {
-      OutcomeKind kind = OutcomeKind.valueOf(required(fields, "outcome_kind"));
-      byte[] outcomeBytes = fields.getOrDefault("outcome", new byte[0]);
+      OutcomeKind kind = outcomeKind(required(values, OUTCOME_KIND));
+      byte[] outcomeBytes = optional(values, OUTCOME);
       outcome =
-          kind == OutcomeKind.VOID && outcomeBytes.length == 0
+          kind == OutcomeKind.VOID && (outcomeBytes == null || outcomeBytes.length == 0)
               ? Outcome.ofVoid()
-              : Outcome.wrap(kind, outcomeBytes);
+              : Outcome.wrap(kind, outcomeBytes == null ? EMPTY : outcomeBytes);
     }
+    byte[] fingerprint = optional(values, FINGERPRINT);
     return new IdempotencyRecord(
         key,
         state,
-        Long.parseLong(required(fields, "token")),
-        required(fields, "owner"),
-        optional(fields, "fingerprint"),
+        decimal(required(values, TOKEN)),
+        new String(required(values, OWNER), StandardCharsets.UTF_8),
+        fingerprint == null ? null : new String(fingerprint, StandardCharsets.UTF_8),
         leaseUntil,
         outcome,
-        millis(required(fields, "created_at")),
-        millis(required(fields, "expires_at")));
+        millis(required(values, CREATED_AT)),
+        millis(required(values, EXPIRES_AT)));
   }
 
-  private static String required(Map<String, byte[]> fields, String name) {
-    String value = optional(fields, name);
+  private static RecordState state(byte[] name) {
+    if (Arrays.equals(name, IN_PROGRESS)) {
+      return RecordState.IN_PROGRESS;
+    }
+    if (Arrays.equals(name, COMPLETED)) {
+      return RecordState.COMPLETED;
+    }
+    // the scripts only return live records; anything else fails as valueOf fails on it
+    return RecordState.valueOf(new String(name, StandardCharsets.US_ASCII));
+  }
+
+  private static OutcomeKind outcomeKind(byte[] name) {
+    for (int i = 0; i < OUTCOME_KINDS.length; i++) {
+      if (Arrays.equals(name, OUTCOME_KIND_NAMES[i])) {
+        return OUTCOME_KINDS[i];
+      }
+    }
+    // an unknown name fails as valueOf fails on it (IllegalArgumentException)
+    return OutcomeKind.valueOf(new String(name, StandardCharsets.US_ASCII));
+  }
+
+  private static byte[] required(List<?> values, int index) {
+    byte[] value = optional(values, index);
     if (value == null) {
-      throw new IllegalStateException("record has no field " + name);
+      throw new IllegalStateException("record has no field " + RECORD_FIELDS.get(index));
     }
     return value;
   }
 
-  private static @Nullable String optional(Map<String, byte[]> fields, String name) {
-    byte[] value = fields.get(name);
-    return value == null ? null : new String(value, StandardCharsets.UTF_8);
-  }
-
-  private static Instant millis(String epochMillis) {
-    return Instant.ofEpochMilli(Long.parseLong(epochMillis));
-  }
-
-  private static String text(Object value) {
-    return new String(bytes(value), StandardCharsets.UTF_8);
-  }
-
-  private static byte[] bytes(Object value) {
-    if (value instanceof byte[] bytes) {
-      return bytes;
+  private static byte @Nullable [] optional(List<?> values, int index) {
+    Object value = values.get(index);
+    if (value == null || value instanceof byte[]) {
+      return (byte[]) value;
     }
     throw new IllegalStateException("unexpected value type " + value.getClass().getName());
   }
 
-  private static String describe(List<Object> reply) {
+  private static Instant millis(byte[] epochMillis) {
+    return Instant.ofEpochMilli(decimal(epochMillis));
+  }
+
+  /** Parses ASCII decimal digits without making a string first; anything else goes the slow way. */
+  private static long decimal(byte[] digits) {
+    if (digits.length == 0 || digits.length > 18) {
+      return Long.parseLong(new String(digits, StandardCharsets.US_ASCII));
+    }
+    long value = 0;
+    for (byte digit : digits) {
+      if (digit < '0' || digit > '9') {
+        return Long.parseLong(new String(digits, StandardCharsets.US_ASCII));
+      }
+      value = value * 10 + (digit - '0');
+    }
+    return value;
+  }
+
+  private static String describe(Object reply) {
     // the shape only: values can hold keys and customer data
+    if (!(reply instanceof List<?> elements)) {
+      return reply == null ? "null" : reply.getClass().getSimpleName();
+    }
     StringBuilder shape = new StringBuilder("[");
-    for (Object element : reply) {
+    for (Object element : elements) {
       if (shape.length() > 1) {
         shape.append(", ");
       }

@@ -10,7 +10,6 @@ import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -42,12 +41,14 @@ import org.redisson.client.codec.StringCodec;
  * master that owns the key ({@code READ_WRITE}, never a replica), in one round trip; a server that
  * does not know a script yet answers {@code NOSCRIPT} and the script is loaded and run again.
  * Scripts read the time with {@code TIME}, so leases and expiries use the Redis clock, never the
- * JVM's. A claim's token is {@code max(previous token + 1, TIME in microseconds)}, added with
- * {@code HINCRBY} inside the claim script: strictly increasing per key across takeovers and
- * releases, and across expiry as long as the Redis clock does not step back by more than the
- * record's time-to-live. Complete, release and renew compare the token and state before writing
- * anything (fencing). Redis Cluster {@code MOVED} and {@code ASK} redirects are followed by
- * Redisson.
+ * JVM's. A claim's token is {@code max(previous token + 1, TIME in microseconds)}, computed and
+ * written inside the claim script: strictly increasing per key across takeovers and releases, and
+ * across expiry as long as the Redis clock does not step back by more than the record's
+ * time-to-live. Complete, release and renew compare the token and state before writing anything
+ * (fencing). Redis Cluster {@code MOVED} and {@code ASK} redirects are followed by Redisson. The
+ * scripts read a record with one {@code HMGET} and reply with as little as possible: an integer,
+ * or, for a claim that finds a live record and for a find, the record's field values in a fixed
+ * order (no field names).
  *
  * <p><b>Encoding.</b> Arguments and replies are bytes ({@link ByteArrayCodec}); numbers travel as
  * decimal text, owner and fingerprint as UTF-8, outcomes untouched. The client's own codec is never
@@ -155,7 +156,7 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(owner, "owner");
     long leaseMillis = positiveMillis(lease, "lease");
     long ttlMillis = positiveMillis(ttl, "ttl");
-    List<Object> reply =
+    Object reply =
         run(
             "claim",
             LuaScript.CLAIM,
@@ -163,14 +164,17 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
             ascii(leaseMillis),
             ascii(ttlMillis),
             utf8(owner),
-            ascii(fingerprint == null ? "0" : "1"),
-            fingerprint == null ? new byte[0] : utf8(fingerprint));
+            fingerprint == null ? RecordReplies.ZERO : RecordReplies.ONE,
+            fingerprint == null ? RecordReplies.EMPTY : utf8(fingerprint));
     return decode(
         "claim",
         () -> {
-          if (RecordReplies.code(reply) == RecordReplies.ACQUIRED) {
-            return ClaimResult.acquired(
-                RecordReplies.integer(reply, 1), RecordReplies.integer(reply, 2) == 1);
+          if (!RecordReplies.isRecord(reply)) {
+            // acquired: the token, negated for a takeover
+            long token = RecordReplies.integer(reply);
+            return token < 0
+                ? ClaimResult.acquired(-token, true)
+                : ClaimResult.acquired(token, false);
           }
           IdempotencyRecord record = RecordReplies.record(key, reply);
           return record.isCompleted()
@@ -184,7 +188,7 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(outcome, "outcome");
     long ttlMillis = positiveMillis(ttl, "ttl");
-    List<Object> reply =
+    Object reply =
         run(
             "complete",
             LuaScript.COMPLETE,
@@ -194,34 +198,37 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
             ascii(outcome.kind().name()),
             outcome.unsafeBytes(),
             channelName);
-    return decode("complete", () -> RecordReplies.code(reply) == 1);
+    return decode("complete", () -> RecordReplies.integer(reply) == 1);
   }
 
   @Override
   public boolean release(String key, long token) {
     Objects.requireNonNull(key, "key");
-    List<Object> reply = run("release", LuaScript.RELEASE, key, ascii(token), channelName);
-    return decode("release", () -> RecordReplies.code(reply) == 1);
+    Object reply = run("release", LuaScript.RELEASE, key, ascii(token), channelName);
+    return decode("release", () -> RecordReplies.integer(reply) == 1);
   }
 
   @Override
   public boolean renew(String key, long token, Duration lease) {
     Objects.requireNonNull(key, "key");
     long leaseMillis = positiveMillis(lease, "lease");
-    List<Object> reply = run("renew", LuaScript.RENEW, key, ascii(token), ascii(leaseMillis));
-    return decode("renew", () -> RecordReplies.code(reply) == 1);
+    Object reply = run("renew", LuaScript.RENEW, key, ascii(token), ascii(leaseMillis));
+    return decode("renew", () -> RecordReplies.integer(reply) == 1);
   }
 
   @Override
   public Optional<IdempotencyRecord> find(String key) {
     Objects.requireNonNull(key, "key");
-    List<Object> reply = run("find", LuaScript.FIND, key);
+    Object reply = run("find", LuaScript.FIND, key);
     return decode(
         "find",
-        () ->
-            RecordReplies.code(reply) == RecordReplies.RECORD
-                ? Optional.of(RecordReplies.record(key, reply))
-                : Optional.empty());
+        () -> {
+          if (RecordReplies.isRecord(reply)) {
+            return Optional.of(RecordReplies.record(key, reply));
+          }
+          RecordReplies.integer(reply); // 0: no live record
+          return Optional.<IdempotencyRecord>empty();
+        });
   }
 
   /**
@@ -276,7 +283,7 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     return client;
   }
 
-  private List<Object> run(String operation, LuaScript lua, String key, byte[]... args) {
+  private Object run(String operation, LuaScript lua, String key, byte[]... args) {
     if (closed.get()) {
       throw IdempotencyStoreException.of(NAME, operation, "the store is closed");
     }

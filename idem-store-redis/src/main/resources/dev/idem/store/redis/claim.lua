@@ -1,37 +1,25 @@
 -- claim(KEYS[1]; ARGV: lease_ms, ttl_ms, owner, has_fingerprint ('1' | '0'), fingerprint)
--- Returns {1, token, takeover (1 | 0)} when acquired, or {2, field, value, ...} with the
--- live record that blocks the claim.
--- One read of the whole hash serves every path: a replay or a live lease returns it as is.
-local h = redis.call('HGETALL', key)
-local state, token, lease, expires, created, stale
-for i = 1, #h, 2 do
-  local name = h[i]
-  if name == 'state' then state = h[i + 1]
-  elseif name == 'token' then token = h[i + 1]
-  elseif name == 'lease_until' then lease = h[i + 1]
-  elseif name == 'expires_at' then expires = h[i + 1]
-  elseif name == 'created_at' then created = h[i + 1]
-  elseif name == 'outcome_kind' or name == 'outcome'
-      or (name == 'fingerprint' and ARGV[4] ~= '1') then
-    stale = stale or {}
-    stale[#stale + 1] = name
-  end
-end
-local live = is_live(state, expires)
-if live and (state == 'COMPLETED' or tonumber(lease) > now_ms) then
-  table.insert(h, 1, 2)
-  return h
+-- Returns the new token as an integer when acquired, negated for a takeover; or the live
+-- record that blocks the claim: the values of the fields read below, in that order (the
+-- order RecordReplies decodes), false for an absent field.
+-- One read of the record serves every path: a replay or a live lease returns it as is.
+local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'lease_until',
+  'outcome_kind', 'outcome', 'created_at', 'expires_at')
+local state = r[1]
+local live = is_live(state, r[9])
+if live and (state == 'COMPLETED' or tonumber(r[5]) > now_ms) then
+  return r
 end
 -- Absent, expired, released, or IN_PROGRESS with an ended lease (a takeover).
 -- The token is max(previous + 1, TIME in microseconds), exact below 2^53.
-local next_token = math.max((tonumber(token) or 0) + 1, now_us)
+local next_token = math.max((tonumber(r[2]) or 0) + 1, now_us)
 local lease_until = now_ms + tonumber(ARGV[1])
 local expires_at = int(math.max(lease_until, now_ms + tonumber(ARGV[2])))
-if not (live and created) then
-  created = int(now_ms)
-end
-if stale then
-  redis.call('HDEL', key, unpack(stale))
+local created = live and r[8] or int(now_ms)
+-- Fields of an earlier record that the new claim does not overwrite (a fingerprint given now
+-- is written again just below).
+if r[6] or r[7] or (r[4] and ARGV[4] ~= '1') then
+  redis.call('HDEL', key, 'outcome_kind', 'outcome', 'fingerprint')
 end
 if ARGV[4] == '1' then
   redis.call('HSET', key, 'state', 'IN_PROGRESS', 'token', int(next_token), 'owner', ARGV[3],
@@ -43,6 +31,6 @@ else
 end
 redis.call('PEXPIREAT', key, expires_at)
 if live then
-  return {1, next_token, 1}
+  return -next_token
 end
-return {1, next_token, 0}
+return next_token

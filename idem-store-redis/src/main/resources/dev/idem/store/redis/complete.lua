@@ -1,13 +1,13 @@
 -- complete(KEYS[1]; ARGV: token, ttl_ms, outcome_kind, outcome, channel)
--- Returns {1} when the IN_PROGRESS record held with the token was completed, else {0}.
+-- Returns 1 when the IN_PROGRESS record held with the token was completed, else 0.
 local f = redis.call('HMGET', key, 'state', 'token', 'expires_at')
 if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] or not is_live(f[1], f[3]) then
-  return {0}
+  return 0
 end
-local expires_at = now_ms + tonumber(ARGV[2])
+local expires_at = int(now_ms + tonumber(ARGV[2]))
 redis.call('HDEL', key, 'lease_until')
 redis.call('HSET', key, 'state', 'COMPLETED', 'outcome_kind', ARGV[3], 'outcome', ARGV[4],
-  'expires_at', int(expires_at))
-redis.call('PEXPIREAT', key, int(expires_at))
+  'expires_at', expires_at)
+redis.call('PEXPIREAT', key, expires_at)
 redis.call('PUBLISH', ARGV[5], key)
-return {1}
+return 1

@@ -1,15 +1,10 @@
 -- find(KEYS[1])
--- Returns {2, field, value, ...} with the live record, or {0} when there is none.
-local h = redis.call('HGETALL', key)
-local state, expires
-for i = 1, #h, 2 do
-  local name = h[i]
-  if name == 'state' then state = h[i + 1]
-  elseif name == 'expires_at' then expires = h[i + 1]
-  end
+-- Returns the live record as the values of the fields read below, in that order (the order
+-- RecordReplies decodes, the same as the claim script's), false for an absent field; or 0
+-- when there is none.
+local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'lease_until',
+  'outcome_kind', 'outcome', 'created_at', 'expires_at')
+if is_live(r[1], r[9]) then
+  return r
 end
-if is_live(state, expires) then
-  table.insert(h, 1, 2)
-  return h
-end
-return {0}
+return 0
