@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * so first executions run against a store in steady state; {@code replay} cycles through {@value
  * #REPLAY_KEYS} keys completed during setup.
  *
- * <p>Run (about 6 minutes):
+ * <p>Run (about 7 minutes):
  *
  * <pre>{@code
  * mvn -B -pl idem-benchmarks -am -Pbenchmarks -DskipTests package
@@ -55,10 +55,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+// JIT compilation settles only after ~10 s of a benchmark on a 2-core machine: three
+// warm-up seconds left iterations several times slower than the steady state
+@Warmup(iterations = 12, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(
-    value = 3,
+    value = 2,
     jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class CallBenchmark {
 

@@ -36,9 +36,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+// JIT compilation settles only after ~10 s of a benchmark on a 2-core machine: three
+// warm-up seconds left iterations several times slower than the steady state
+@Warmup(iterations = 12, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(3)
+@Fork(2)
 public class StepsBenchmark {
 
   private final IdempotencyConfig config = IdempotencyConfig.ofDefaults();

@@ -70,12 +70,16 @@ import org.redisson.config.ConstantDelay;
  * tables ({@code idem_bench}, {@code idem_bench_raw}, emptied at start) and Redis key prefixes
  * ({@code idem-bench:}, {@code idem-bench-raw:}, expiring after 10 minutes).
  *
- * <p>Run (about 6 minutes; arguments optional):
+ * <p>Each run warms up for 5 seconds by default: on a 2-core machine the JIT needs several seconds
+ * to settle, and the Idem side, which has more code to compile than the baseline, would otherwise
+ * be measured partly interpreted.
+ *
+ * <p>Run (about 9 minutes; arguments optional):
  *
  * <pre>{@code
  * mvn -B -pl idem-benchmarks -am -Pbenchmarks -DskipTests package
  * java -cp idem-benchmarks/target/benchmarks.jar dev.idem.benchmarks.StoreLoadHarness \
- *     --stores redis,postgres,mariadb,memory --threads 1,4,16 --warmup 2 --seconds 5
+ *     --stores redis,postgres,mariadb,memory --threads 1,4,16 --warmup 5 --seconds 5
  * }</pre>
  */
 public final class StoreLoadHarness {
@@ -113,7 +117,7 @@ public final class StoreLoadHarness {
     Map<String, String> options = new LinkedHashMap<>();
     options.put("stores", "redis,postgres,mariadb,memory");
     options.put("threads", "1,4,16");
-    options.put("warmup", "2");
+    options.put("warmup", "5");
     options.put("seconds", "5");
     options.put("workloads", "fresh,replay,near,duplicates");
     for (int i = 0; i + 1 < args.length; i += 2) {
