@@ -436,10 +436,13 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   private ClaimResult claim(Connection c, Claim claim, boolean inTransaction) throws SQLException {
     Object[] values = claim.values();
     Statements.Sql oneTrip = inTransaction ? null : sql.claimOneTrip;
+    boolean marked = oneTrip != null && oneTrip.uses(Param.NONCE);
     for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
       Row row;
       if (oneTrip != null) {
-        values[Param.NONCE.ordinal()] = nonce();
+        if (marked) {
+          values[Param.NONCE.ordinal()] = nonce();
+        }
         try (PreparedStatement statement = c.prepareStatement(oneTrip.text)) {
           oneTrip.bind(statement, values);
           try (ResultSet rs = statement.executeQuery()) {

@@ -99,6 +99,16 @@ final class Statements {
       this.binds = binds;
     }
 
+    /** Whether the statement has a placeholder for {@code param}. */
+    boolean uses(Param param) {
+      for (Param bind : binds) {
+        if (bind == param) {
+          return true;
+        }
+      }
+      return false;
+    }
+
     /**
      * Binds {@code values} (indexed by {@link Param#ordinal()}) to the statement's placeholders.
      */

@@ -64,6 +64,7 @@ class StatementsTest {
         assertThat(statements.claimOneTrip.text)
             .startsWith("with ")
             .contains("on conflict", "not exists");
+        assertThat(statements.claimOneTrip.uses(Statements.Param.NONCE)).isFalse();
         break;
       case MARIADB:
         assertThat(statements.claimOneTrip.text).contains("on duplicate key update", "returning");
