@@ -298,7 +298,7 @@ public final class Fingerprinter {
       case DOUBLE:
         double floating = tokens.getDoubleValue();
         if (!Double.isFinite(floating)) {
-          quote(String.valueOf(floating), out);
+          out.append(nonFinite(floating));
           return;
         }
         value = BigDecimal.valueOf(floating);
@@ -313,6 +313,15 @@ public final class Fingerprinter {
     } else {
       out.append(value.stripTrailingZeros().toString());
     }
+  }
+
+  /**
+   * The canonical form of NaN and the infinities: the bare words {@code NaN}, {@code Infinity} and
+   * {@code -Infinity}. JSON has no such numbers, and a string is always quoted, so no other value
+   * (the string {@code "NaN"} included) has the same text.
+   */
+  private static String nonFinite(double value) {
+    return Double.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
   }
 
   private static void quote(String text, StringBuilder out) {
@@ -440,7 +449,7 @@ public final class Fingerprinter {
       if (Double.isFinite(value)) {
         writeNormalised(BigDecimal.valueOf(value));
       } else {
-        delegate.writeString(String.valueOf(value));
+        delegate.writeRawValue(nonFinite(value));
       }
     }
 

@@ -214,7 +214,8 @@ class CanonicalJsonTest {
       out.append(']');
     } else if (node.isNumber()) {
       if ((node.isDouble() || node.isFloat()) && !Double.isFinite(node.doubleValue())) {
-        quote(String.valueOf(node.doubleValue()), out);
+        double value = node.doubleValue();
+        out.append(Double.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
         return;
       }
       BigDecimal value = node.decimalValue();

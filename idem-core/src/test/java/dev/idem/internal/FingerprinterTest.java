@@ -48,4 +48,30 @@ class FingerprinterTest {
     assertThat(fingerprinter.fingerprint(null)).hasSize(64).matches("[0-9a-f]+");
     assertThat(fingerprinter.canonicalJson(Map.of("k\"", "v\n"))).isEqualTo("{\"k\\\"\":\"v\\n\"}");
   }
+
+  @Test
+  void nonFiniteNumbersDifferFromTheirNames() {
+    // 0.1.0 wrote NaN as the string "NaN": a reused key with {x: "NaN"} replayed {x: NaN}
+    for (double special :
+        new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+      assertThat(fingerprinter.fingerprint(Map.of("x", special)))
+          .isNotEqualTo(fingerprinter.fingerprint(Map.of("x", String.valueOf(special))));
+      assertThat(fingerprinter.fingerprint(List.of(special)))
+          .isNotEqualTo(fingerprinter.fingerprint(List.of(String.valueOf(special))));
+      assertThat(fingerprinter.fingerprint(new Measure(special)))
+          .isNotEqualTo(fingerprinter.fingerprint(new Named(String.valueOf(special))));
+    }
+    assertThat(fingerprinter.canonicalJson(List.of(Double.NaN, Float.POSITIVE_INFINITY, "NaN")))
+        .isEqualTo("[NaN,Infinity,\"NaN\"]");
+    assertThat(fingerprinter.canonicalJson(new double[] {Double.NEGATIVE_INFINITY, -0.0}))
+        .isEqualTo("[-Infinity,0]");
+    Map<String, Object> unsorted = new LinkedHashMap<>();
+    unsorted.put("b", Double.NaN);
+    unsorted.put("a", Double.NEGATIVE_INFINITY);
+    assertThat(fingerprinter.canonicalJson(unsorted)).isEqualTo("{\"a\":-Infinity,\"b\":NaN}");
+  }
+
+  record Measure(double x) {}
+
+  record Named(String x) {}
 }
