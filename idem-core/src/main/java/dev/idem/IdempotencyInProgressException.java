@@ -5,7 +5,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A call with the same key is still running (HTTP 409): the policy says {@code REJECT}, or a
- * waiting duplicate reached its wait timeout. The body did not run; retrying later is safe.
+ * waiting duplicate reached its wait timeout; the body did not run. Also thrown to a caller whose
+ * claim was taken over while its body ran (its lease ended) when the caller that took over has not
+ * stored an outcome either ({@link #superseded}). Retrying later is safe.
  */
 public final class IdempotencyInProgressException extends IdempotencyException {
 
@@ -68,6 +70,25 @@ public final class IdempotencyInProgressException extends IdempotencyException {
             + "' did not finish within the database lock timeout",
         null,
         cause);
+  }
+
+  /**
+   * Creates the exception for a caller whose claim was taken over while its body ran, and whose
+   * result was therefore not stored (fencing), when no outcome of the key is stored to return
+   * instead: the caller that took over failed and released the key, or the record expired.
+   *
+   * @param operation the operation name
+   * @return the exception
+   */
+  public static IdempotencyInProgressException superseded(String operation) {
+    return new IdempotencyInProgressException(
+        operation,
+        "A call of operation '"
+            + operation
+            + "' outlived its lease and was taken over; its result was not stored, and the"
+            + " caller that took over has stored no outcome. Retry the call",
+        null,
+        null);
   }
 
   /**

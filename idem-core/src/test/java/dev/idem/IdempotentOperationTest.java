@@ -404,7 +404,167 @@ class IdempotentOperationTest {
     assertThat(op.execute("k", null, () -> big)).isEqualTo(big);
     assertThatThrownBy(() -> op.execute("k", null, () -> "again"))
         .isInstanceOf(IdempotencyReplayUnavailableException.class)
-        .hasMessageContaining("1002 bytes");
+        .hasMessageContaining("limit of 64 bytes");
+  }
+
+  public record Endless(Iterable<String> items) {}
+
+  @Test
+  void aResultOverTheLimitFailsWhileItIsWrittenNotAfter() {
+    // an endless result: 0.1.0 encoded all of it before checking the size, until the heap ran out
+    Iterable<String> endless =
+        () ->
+            new java.util.Iterator<>() {
+              @Override
+              public boolean hasNext() {
+                return true;
+              }
+
+              @Override
+              public String next() {
+                return "x".repeat(100);
+              }
+            };
+    IdempotentOperation<Endless> op = idem.operation("endless", Endless.class).build();
+    Endless value = new Endless(endless);
+    assertThat(op.execute("k", null, () -> value)).isSameAs(value);
+    IdempotencyRecord record = store.find("idem:endless:k").orElseThrow();
+    assertThat(record.outcome().kind()).isEqualTo(OutcomeKind.DROPPED);
+    assertThat(new String(record.outcome().unsafeBytes(), java.nio.charset.StandardCharsets.UTF_8))
+        .contains("larger than the limit of 1048576 bytes");
+  }
+
+  public static class ThrowsErrorWhenSerialized {
+    private final Error error;
+
+    ThrowsErrorWhenSerialized(Error error) {
+      this.error = error;
+    }
+
+    public String getValue() {
+      throw error;
+    }
+  }
+
+  @Test
+  void anErrorWhileEncodingTheResultRecordsDroppedAndNeverRunsTheBodyAgain() {
+    for (Error error :
+        new Error[] {
+          new AssertionError("getter"), new OutOfMemoryError("simulated while encoding")
+        }) {
+      AtomicInteger runs = new AtomicInteger();
+      String key = "k-" + error.getClass().getSimpleName();
+      IdempotentOperation<ThrowsErrorWhenSerialized> op =
+          idem.operation("errors", ThrowsErrorWhenSerialized.class).build();
+      ThrowsErrorWhenSerialized value = new ThrowsErrorWhenSerialized(error);
+      ThrowingSupplier<ThrowsErrorWhenSerialized, RuntimeException> body =
+          () -> {
+            runs.incrementAndGet();
+            return value;
+          };
+      // 0.1.0: the first caller got the Error and the claim stayed IN_PROGRESS, so a retry after
+      // the lease ran the body again
+      assertThat(op.execute(key, null, body)).isSameAs(value);
+      IdempotencyRecord record = store.find("idem:errors:" + key).orElseThrow();
+      assertThat(record.isCompleted()).isTrue();
+      assertThat(record.outcome().kind()).isEqualTo(OutcomeKind.DROPPED);
+      clock.advance(Duration.ofHours(1)); // past any lease
+      assertThatThrownBy(() -> op.execute(key, null, body))
+          .isInstanceOf(IdempotencyReplayUnavailableException.class)
+          .hasMessageContaining(error.getClass().getSimpleName());
+      assertThat(runs).hasValue(1);
+    }
+  }
+
+  @Test
+  void anErrorWhileEncodingAnAsyncResultRecordsDropped() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    IdempotentOperation<CompletionStage<ThrowsErrorWhenSerialized>> op =
+        idem.operation(
+                "async-errors", new ResultType<CompletionStage<ThrowsErrorWhenSerialized>>() {})
+            .build();
+    ThrowsErrorWhenSerialized value = new ThrowsErrorWhenSerialized(new AssertionError("getter"));
+    assertThat(
+            op.execute(
+                    "k",
+                    null,
+                    () -> {
+                      runs.incrementAndGet();
+                      return CompletableFuture.completedFuture(value);
+                    })
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS))
+        .isSameAs(value);
+    clock.advance(Duration.ofHours(1));
+    // Idem's own exceptions are thrown by execute, not through the future
+    assertThatThrownBy(
+            () ->
+                op.execute(
+                    "k",
+                    null,
+                    () -> {
+                      runs.incrementAndGet();
+                      return CompletableFuture.completedFuture(value);
+                    }))
+        .isInstanceOf(IdempotencyReplayUnavailableException.class)
+        .hasMessageContaining("AssertionError");
+    assertThat(runs).hasValue(1);
+  }
+
+  @com.fasterxml.jackson.annotation.JsonTypeInfo(
+      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.CLASS)
+  public interface ByClassName {}
+
+  public record ByClassNameImpl(String value) implements ByClassName {}
+
+  public record HoldsByClassName(
+      @com.fasterxml.jackson.annotation.JsonTypeInfo(
+              use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.MINIMAL_CLASS)
+          Object payload) {}
+
+  public record ListsByClassName(List<ByClassName> items) {}
+
+  @com.fasterxml.jackson.annotation.JsonTypeInfo(
+      use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
+      property = "kind")
+  @com.fasterxml.jackson.annotation.JsonSubTypes({
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Card.class, name = "card"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Transfer.class, name = "transfer")
+  })
+  public sealed interface Payment permits Card, Transfer {}
+
+  public record Card(String last4) implements Payment {}
+
+  public record Transfer(String iban) implements Payment {}
+
+  @Test
+  void classNameTypeIdsAreRefusedAtValidationAndNamesReplay() {
+    // 0.1.0 accepted these and every retry got "replay unavailable": class ids are never read
+    for (ResultType<?> type :
+        List.of(
+            new ResultType<ByClassName>() {},
+            new ResultType<HoldsByClassName>() {},
+            new ResultType<ListsByClassName>() {},
+            new ResultType<Optional<List<ByClassName>>>() {})) {
+      assertThatThrownBy(() -> idem.operation("op", type).build())
+          .isInstanceOf(IdempotencyConfigurationException.class)
+          .hasMessageContaining("class-name type ids")
+          .hasMessageContaining("Id.NAME");
+    }
+    AtomicInteger runs = new AtomicInteger();
+    IdempotentOperation<List<Payment>> op =
+        idem.operation("payments", new ResultType<List<Payment>>() {}).build();
+    List<Payment> first =
+        op.execute(
+            "k",
+            null,
+            () -> {
+              runs.incrementAndGet();
+              return List.of(new Card("4242"), new Transfer("DE00"));
+            });
+    List<Payment> replayed = op.execute("k", null, List::<Payment>of);
+    assertThat(replayed).isEqualTo(first).containsExactly(new Card("4242"), new Transfer("DE00"));
+    assertThat(runs).hasValue(1);
   }
 
   public static class Unserializable {
@@ -596,8 +756,115 @@ class IdempotentOperationTest {
     clock.advance(Duration.ofHours(2)); // the stale owner's lease ends (renewal would take 20 min)
     assertThat(op.execute("k", null, () -> "new owner")).isEqualTo("new owner");
     release.countDown();
-    assertThat(stale.get(5, TimeUnit.SECONDS)).isEqualTo("stale"); // its caller still gets it
+    // 0.1.0 handed the stale caller its own value, which no other caller of the key ever saw
+    assertThat(stale.get(5, TimeUnit.SECONDS)).isEqualTo("new owner");
     assertThat(op.execute("k", null, () -> "again")).isEqualTo("new owner");
+  }
+
+  @Test
+  void fencedCallerWaitsForTheRunningNewOwnerAndGetsItsResult() throws Exception {
+    IdempotentOperation<String> op =
+        idem.operation("op", String.class).lease(Duration.ofHours(1)).build();
+    CountDownLatch zombieStarted = new CountDownLatch(1);
+    CountDownLatch zombieRelease = new CountDownLatch(1);
+    CountDownLatch ownerStarted = new CountDownLatch(1);
+    CountDownLatch ownerRelease = new CountDownLatch(1);
+    Future<String> zombie =
+        pool.submit(() -> op.execute("k", null, blockingBody(zombieStarted, zombieRelease, "z")));
+    zombieStarted.await();
+    clock.advance(Duration.ofHours(2));
+    Future<String> owner =
+        pool.submit(() -> op.execute("k", null, blockingBody(ownerStarted, ownerRelease, "o")));
+    ownerStarted.await();
+    zombieRelease.countDown(); // the zombie finishes first: fenced, it waits for the owner
+    Thread.sleep(50);
+    assertThat(zombie.isDone()).isFalse();
+    ownerRelease.countDown();
+    assertThat(owner.get(5, TimeUnit.SECONDS)).isEqualTo("o");
+    assertThat(zombie.get(5, TimeUnit.SECONDS)).isEqualTo("o");
+  }
+
+  @Test
+  void fencedCallerWhoseNewOwnerFailedGetsInProgressNotItsOwnValue() throws Exception {
+    IdempotentOperation<String> op =
+        idem.operation("op", String.class).lease(Duration.ofHours(1)).build();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Future<String> zombie =
+        pool.submit(() -> op.execute("k", null, blockingBody(started, release, "z")));
+    started.await();
+    clock.advance(Duration.ofHours(2));
+    assertThatThrownBy(
+            () ->
+                op.execute(
+                    "k",
+                    null,
+                    () -> {
+                      throw new IllegalStateException("owner failed");
+                    }))
+        .hasMessage("owner failed");
+    release.countDown();
+    assertThatThrownBy(() -> zombie.get(5, TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(IdempotencyInProgressException.class)
+        .hasMessageContaining("taken over");
+    assertThat(op.execute("k", null, () -> "retry")).isEqualTo("retry");
+  }
+
+  @Test
+  void fencedAsyncCallerGetsTheNewOwnersResult() throws Exception {
+    IdempotentOperation<CompletionStage<String>> op =
+        idem.operation("async", new ResultType<CompletionStage<String>>() {})
+            .lease(Duration.ofHours(1))
+            .build();
+    CompletableFuture<String> zombieResult = new CompletableFuture<>();
+    CompletionStage<String> zombie = op.execute("k", null, () -> zombieResult);
+    clock.advance(Duration.ofHours(2));
+    String owner =
+        op.execute("k", null, () -> CompletableFuture.completedFuture("o"))
+            .toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
+    zombieResult.complete("z");
+    assertThat(owner).isEqualTo("o");
+    assertThat(zombie.toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo("o");
+  }
+
+  @Test
+  void fencedReplayOnExceptionGivesTheNewOwnersOutcome() throws Exception {
+    IdempotentOperation<String> op =
+        idem.operation("op", String.class)
+            .lease(Duration.ofHours(1))
+            .replayOn(DeclinedException.class)
+            .build();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Future<String> zombie =
+        pool.submit(
+            () ->
+                op.execute(
+                    "k",
+                    null,
+                    () -> {
+                      started.countDown();
+                      release.await();
+                      throw new DeclinedException("zombie declined");
+                    }));
+    started.await();
+    clock.advance(Duration.ofHours(2));
+    assertThat(op.execute("k", null, () -> "o")).isEqualTo("o");
+    release.countDown();
+    assertThat(zombie.get(5, TimeUnit.SECONDS)).isEqualTo("o");
+  }
+
+  private static ThrowingSupplier<String, Exception> blockingBody(
+      CountDownLatch started, CountDownLatch release, String value) {
+    return () -> {
+      started.countDown();
+      if (!release.await(10, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("never released");
+      }
+      return value;
+    };
   }
 
   @Test

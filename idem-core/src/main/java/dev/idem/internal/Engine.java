@@ -172,7 +172,7 @@ public final class Engine implements AutoCloseable {
           if (waiter != null) {
             meters.waited(WaitResult.ACQUIRED, waitStart);
           }
-          return run(op, key, acquired, body, meters, start);
+          return run(op, key, fingerprint, acquired, body, meters, start);
         }
         if (result instanceof ClaimResult.Completed completed) {
           if (waiter != null) {
@@ -289,6 +289,7 @@ public final class Engine implements AutoCloseable {
   private @Nullable Object run(
       OperationSpec op,
       String key,
+      @Nullable String fingerprint,
       ClaimResult.Acquired acquired,
       ThrowingSupplier<?, ? extends Throwable> body,
       OperationMetrics meters,
@@ -323,27 +324,87 @@ public final class Engine implements AutoCloseable {
       value = body.get();
     } catch (Throwable failure) {
       stop(renewal);
-      settleFailure(op, key, token, transactional, failure, meters);
+      if (!settleFailure(op, key, token, transactional, failure, meters)) {
+        return superseded(op, key, fingerprint, meters, start);
+      }
       meters.call(CallOutcome.FAILED, start);
       throw failure;
     }
     if (op.codec().shape() == ResultCodec.Shape.ASYNC && value != null) {
-      return settleAsync(op, key, token, (CompletionStage<?>) value, renewal, meters, start);
+      return settleAsync(
+          op, key, fingerprint, token, (CompletionStage<?>) value, renewal, meters, start);
     }
     stop(renewal);
+    boolean stored;
     try {
-      completeWith(op, key, token, transactional, op.codec().encodeValue(value), meters);
+      stored = completeWith(op, key, token, transactional, op.codec().encodeValue(value), meters);
     } catch (RuntimeException e) {
       meters.call(CallOutcome.STORE_ERROR, start);
       throw e;
+    }
+    if (!stored) {
+      return superseded(op, key, fingerprint, meters, start);
     }
     meters.call(CallOutcome.EXECUTED, start);
     return value;
   }
 
+  /**
+   * Answers a caller whose completion was refused by fencing: its claim was taken over while the
+   * body ran, so its own result was never stored and no other caller of the key will ever see it.
+   * It gets what every other caller gets: the outcome of the caller that took over, waited for
+   * under the policy's rules while that caller runs; or, if nothing is stored (that caller failed
+   * and released the key), {@link IdempotencyInProgressException#superseded}.
+   */
+  private @Nullable Object superseded(
+      OperationSpec op,
+      String key,
+      @Nullable String fingerprint,
+      OperationMetrics meters,
+      long start)
+      throws Throwable {
+    ResolvedPolicy policy = op.policy();
+    Waiter waiter = null;
+    try {
+      while (true) {
+        IdempotencyRecord current;
+        try {
+          current = store.find(key).orElse(null);
+        } catch (RuntimeException e) {
+          meters.call(CallOutcome.STORE_ERROR, start);
+          throw e instanceof IdempotencyStoreException
+              ? e
+              : IdempotencyStoreException.of(store.name(), "find", e);
+        }
+        if (current == null) {
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
+          throw IdempotencyInProgressException.superseded(op.name());
+        }
+        if (current.isCompleted()) {
+          return replay(op, current, fingerprint, meters, start, CallOutcome.REPLAYED);
+        }
+        if (policy.onInProgress() == OnInProgress.REJECT) {
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
+          throw IdempotencyInProgressException.rejected(op.name(), retryAfter(current));
+        }
+        if (waiter == null) {
+          waiter = new Waiter(key, policy.waitTimeout());
+        } else if (!waiter.awaitNextPoll()) {
+          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
+          throw IdempotencyInProgressException.waitTimedOut(op.name(), policy.waitTimeout());
+        }
+      }
+    } finally {
+      if (waiter != null) {
+        waiter.close();
+      }
+    }
+  }
+
   private CompletableFuture<Object> settleAsync(
       OperationSpec op,
       String key,
+      @Nullable String fingerprint,
       long token,
       CompletionStage<?> stage,
       @Nullable Renewal renewal,
@@ -354,13 +415,22 @@ public final class Engine implements AutoCloseable {
         (value, error) -> {
           stop(renewal);
           try {
-            if (error != null) {
-              Throwable cause = unwrap(error);
-              settleFailure(op, key, token, false, cause, meters);
+            boolean stored;
+            Throwable cause = error == null ? null : unwrap(error);
+            if (cause != null) {
+              stored = settleFailure(op, key, token, false, cause, meters);
+            } else {
+              stored = completeWith(op, key, token, false, op.codec().encodeValue(value), meters);
+            }
+            if (!stored) {
+              // waiting for the caller that took over must not block the thread that completed
+              // the body's future
+              CompletableFuture.runAsync(
+                  () -> settleSuperseded(op, key, fingerprint, meters, start, settled));
+            } else if (cause != null) {
               meters.call(CallOutcome.FAILED, start);
               settled.completeExceptionally(cause);
             } else {
-              completeWith(op, key, token, false, op.codec().encodeValue(value), meters);
               meters.call(CallOutcome.EXECUTED, start);
               settled.complete(value);
             }
@@ -371,7 +441,38 @@ public final class Engine implements AutoCloseable {
     return settled;
   }
 
-  private void settleFailure(
+  private void settleSuperseded(
+      OperationSpec op,
+      String key,
+      @Nullable String fingerprint,
+      OperationMetrics meters,
+      long start,
+      CompletableFuture<Object> settled) {
+    try {
+      Object replayed = superseded(op, key, fingerprint, meters, start);
+      if (replayed instanceof CompletionStage<?> stage) {
+        stage.whenComplete(
+            (value, error) -> {
+              if (error != null) {
+                settled.completeExceptionally(unwrap(error));
+              } else {
+                settled.complete(value);
+              }
+            });
+      } else {
+        settled.complete(replayed);
+      }
+    } catch (Throwable failure) {
+      settled.completeExceptionally(failure);
+    }
+  }
+
+  /**
+   * Stores a failure listed in {@code replayOn} as the outcome, or releases the claim.
+   *
+   * @return false if the outcome was refused by fencing (the claim was taken over), else true
+   */
+  private boolean settleFailure(
       OperationSpec op,
       String key,
       long token,
@@ -381,12 +482,12 @@ public final class Engine implements AutoCloseable {
     Class<? extends Throwable> replayed = op.policy().replayedTypeOf(failure);
     if (replayed != null) {
       try {
-        completeWith(
+        return completeWith(
             op, key, token, transactional, op.codec().encodeException(failure, replayed), meters);
       } catch (RuntimeException e) {
         failure.addSuppressed(e);
+        return true;
       }
-      return;
     }
     long start = storeMetrics.startTime();
     try {
@@ -411,6 +512,7 @@ public final class Engine implements AutoCloseable {
           op.name(),
           e.toString());
     }
+    return true;
   }
 
   /**
@@ -418,8 +520,10 @@ public final class Engine implements AutoCloseable {
    * log, because the body has run and reporting a failure would invite a retry that runs it again.
    * A transactional claim throws instead, so the caller's transaction rolls back together with the
    * body's writes rather than committing them without a completed record.
+   *
+   * @return false if the store refused the outcome because the token is stale (fencing), else true
    */
-  private void completeWith(
+  private boolean completeWith(
       OperationSpec op,
       String key,
       long token,
@@ -444,11 +548,12 @@ public final class Engine implements AutoCloseable {
           LOG.log(
               Level.WARNING,
               "Operation ''{0}'': result not stored because token {1} is stale: the lease ended"
-                  + " and another caller took the key over (fencing). Consider a longer lease.",
+                  + " and another caller took the key over (fencing); this caller gets that"
+                  + " caller's outcome instead. Consider a longer lease.",
               op.name(),
               String.valueOf(token));
         }
-        return;
+        return completed;
       } catch (RuntimeException e) {
         storeMetrics.request(StoreOperation.COMPLETE, StoreResult.ERROR, start);
         if (transactional) {
@@ -469,6 +574,7 @@ public final class Engine implements AutoCloseable {
             + " until its lease ends, after which a retry runs the body again",
         op.name(),
         last);
+    return true;
   }
 
   private @Nullable Object replay(

@@ -145,6 +145,17 @@ public final class ResultCodec {
               + " is abstract and has no @JsonTypeInfo/@JsonDeserialize, so a replay could not"
               + " construct it: declare a concrete type");
     }
+    String classTypeId = findClassNameTypeId(mapper, javaType, new java.util.HashSet<>());
+    if (classTypeId != null) {
+      throw new IllegalArgumentException(
+          "return type "
+              + declared.getTypeName()
+              + " uses @JsonTypeInfo with class-name type ids ("
+              + classTypeId
+              + "), which Idem never decodes: no class name is read from the store. Use"
+              + " @JsonTypeInfo(use = JsonTypeInfo.Id.NAME) with the subtypes registered in"
+              + " @JsonSubTypes");
+    }
     AtomicReference<Throwable> cause = new AtomicReference<>();
     if (!mapper.canDeserialize(javaType, cause)) {
       throw new IllegalArgumentException(
@@ -153,6 +164,62 @@ public final class ResultCodec {
               + " cannot be decoded by Jackson"
               + (cause.get() == null ? "" : ": " + cause.get().getMessage()));
     }
+  }
+
+  /**
+   * Looks through a type, its type arguments and its properties for {@code @JsonTypeInfo(use =
+   * CLASS or MINIMAL_CLASS)}, whose type ids the hardened mapper refuses to read.
+   *
+   * @return where it was found, or null
+   */
+  private static @Nullable String findClassNameTypeId(
+      ObjectMapper mapper, JavaType type, java.util.Set<JavaType> seen) {
+    if (type.isPrimitive() || !seen.add(type)) {
+      return null;
+    }
+    com.fasterxml.jackson.databind.DeserializationConfig config = mapper.getDeserializationConfig();
+    com.fasterxml.jackson.databind.BeanDescription description = config.introspect(type);
+    if (usesClassNames(description.getClassInfo().getAnnotation(JsonTypeInfo.class))) {
+      return "on " + type.getRawClass().getName();
+    }
+    for (int i = 0; i < type.containedTypeCount(); i++) {
+      String found = findClassNameTypeId(mapper, type.containedType(i), seen);
+      if (found != null) {
+        return found;
+      }
+    }
+    if (type.getContentType() != null) {
+      String found = findClassNameTypeId(mapper, type.getContentType(), seen);
+      if (found != null) {
+        return found;
+      }
+    }
+    if (type.isContainerType()
+        || type.isReferenceType()
+        || type.getRawClass().getName().startsWith("java.")) {
+      return null;
+    }
+    for (com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition property :
+        description.findProperties()) {
+      com.fasterxml.jackson.databind.introspect.AnnotatedMember member =
+          property.getPrimaryMember();
+      if (member == null) {
+        continue;
+      }
+      if (usesClassNames(member.getAnnotation(JsonTypeInfo.class))) {
+        return "on property '" + property.getName() + "' of " + type.getRawClass().getName();
+      }
+      String found = findClassNameTypeId(mapper, property.getPrimaryType(), seen);
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
+  }
+
+  private static boolean usesClassNames(@Nullable JsonTypeInfo info) {
+    return info != null
+        && (info.use() == JsonTypeInfo.Id.CLASS || info.use() == JsonTypeInfo.Id.MINIMAL_CLASS);
   }
 
   private static boolean isNamed(Class<?> type, String name) {
@@ -200,21 +267,88 @@ public final class ResultCodec {
     if (shape == Shape.VOID) {
       return Outcome.ofVoid();
     }
-    byte[] bytes;
+    BoundedOutput out = new BoundedOutput(maxBytes);
     try {
-      bytes = writer().writeValueAsBytes(value);
-    } catch (JsonProcessingException | RuntimeException e) {
+      writer().writeValue(out, value);
+    } catch (Throwable e) { // Errors too: the body ran, so it must never run again
+      if (causedBy(e, TooLarge.class)) {
+        return Outcome.dropped(
+            "the encoded result is larger than the limit of " + maxBytes + " bytes");
+      }
       return Outcome.dropped(
           "the result of type "
               + (value == null ? "null" : value.getClass().getName())
               + " is not serializable: "
+              + e.getClass().getSimpleName()
+              + ": "
               + firstLine(e.getMessage()));
     }
-    if (bytes.length > maxBytes) {
-      return Outcome.dropped(
-          "the encoded result has " + bytes.length + " bytes, more than the limit of " + maxBytes);
+    return Outcome.wrap(OutcomeKind.VALUE, out.toByteArray());
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
     }
-    return Outcome.wrap(OutcomeKind.VALUE, bytes);
+    return false;
+  }
+
+  /**
+   * A byte sink that refuses to grow past the limit, so an oversized result fails as it is written
+   * instead of after it has filled the heap.
+   */
+  private static final class BoundedOutput extends java.io.OutputStream {
+    private final int limit;
+    private byte[] buffer = new byte[256];
+    private int count;
+
+    BoundedOutput(int limit) {
+      this.limit = limit;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      ensure(1);
+      buffer[count++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) throws IOException {
+      ensure(length);
+      System.arraycopy(bytes, offset, buffer, count, length);
+      count += length;
+    }
+
+    private void ensure(int more) throws TooLarge {
+      long needed = (long) count + more;
+      if (needed > limit) {
+        throw new TooLarge();
+      }
+      if (needed > buffer.length) {
+        long grown = Math.max(needed, Math.min((long) buffer.length * 2, limit));
+        buffer = java.util.Arrays.copyOf(buffer, (int) grown);
+      }
+    }
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buffer, count);
+    }
+  }
+
+  /** Thrown by {@link BoundedOutput} past its limit; no stack trace, it is expected. */
+  private static final class TooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge() {
+      super("result over the size limit");
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
   }
 
   /**
