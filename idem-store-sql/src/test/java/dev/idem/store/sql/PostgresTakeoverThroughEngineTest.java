@@ -1,0 +1,22 @@
+package dev.idem.store.sql;
+
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.TakeoverThroughEngineContract;
+import java.time.Duration;
+
+/** A real takeover through two engines on PostgreSQL, fenced by the store's token check. */
+class PostgresTakeoverThroughEngineTest extends TakeoverThroughEngineContract {
+
+  private static final JooqIdempotencyStore STORE =
+      Databases.warmedUp(Databases.freshStore(Databases.Kind.POSTGRES, "idem_takeover_records"));
+
+  @Override
+  protected IdempotencyStore store() {
+    return STORE;
+  }
+
+  @Override
+  protected Duration lease() {
+    return Databases.KIT_LEASE;
+  }
+}
