@@ -972,6 +972,27 @@ class IdempotentOperationTest {
   }
 
   @Test
+  void anAnonymousCallerCannotReplayAScopedCallersResult() {
+    // 0.1.0: no scope + "alice:K" was the same record as scope "alice" + "K"
+    AtomicInteger runs = new AtomicInteger();
+    ThreadLocal<String> principal = new ThreadLocal<>();
+    Idempotency scoped =
+        Idempotency.of(
+            IdempotencyConfig.builder().store(store).scopeSupplier(principal::get).build());
+    IdempotentOperation<String> op = scoped.operation("op", String.class).build();
+
+    principal.set("alice");
+    String alices = op.execute("K", "pay 10", () -> "alice's receipt " + runs.incrementAndGet());
+    principal.remove();
+    String anonymous = op.execute("alice:K", "pay 99", () -> "anonymous " + runs.incrementAndGet());
+    String prefixed = op.execute("@alice:K", "pay 99", () -> "marked " + runs.incrementAndGet());
+
+    assertThat(alices).isEqualTo("alice's receipt 1");
+    assertThat(anonymous).isEqualTo("anonymous 2");
+    assertThat(prefixed).isEqualTo("marked 3");
+  }
+
+  @Test
   void unknownPolicyIsAConfigurationError() {
     assertThatThrownBy(() -> idem.operation("op", String.class).policy("missing").build())
         .isInstanceOf(IdempotencyConfigurationException.class)
