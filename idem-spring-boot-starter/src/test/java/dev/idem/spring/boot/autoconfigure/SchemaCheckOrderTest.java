@@ -2,6 +2,7 @@ package dev.idem.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idem.spi.IdempotencyStore;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -30,7 +31,13 @@ class SchemaCheckOrderTest {
             "spring.sql.init.schema-locations=classpath:dev/idem/store/sql/schema-h2.sql",
             "idem.store=jdbc",
             "idem.jdbc.initialize-schema=never")
+        .withBean(StoreUser.class) // registered first, so the store is created before anything else
         .run(context -> assertThat(context).hasNotFailed());
+  }
+
+  /** An application bean that needs the store, and so creates it early. */
+  static final class StoreUser {
+    StoreUser(IdempotencyStore store) {}
   }
 
   @Test
