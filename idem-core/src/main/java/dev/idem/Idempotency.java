@@ -5,6 +5,8 @@ import dev.idem.internal.Engine;
 import dev.idem.internal.Fingerprinter;
 import dev.idem.internal.Keys;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -23,6 +25,14 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Code without weaving uses {@link #operation(String, Class)} for the same semantics.
+ *
+ * <p>Methods are validated at their first call; {@link #validate(Class[])} validates them at
+ * startup, and {@link #verifyWoven(Class[])} checks that ajc or the load-time weaver wove them (an
+ * unwoven method runs unprotected, without any error).
+ *
+ * <p>Ownership: {@link #close()} closes the store only when the configuration says it belongs to
+ * Idem ({@link IdempotencyConfig#closeStoreOnClose()}): the in-memory store Idem created, or a
+ * store handed over with {@link IdempotencyConfig.Builder#closeStoreOnClose(boolean)}.
  */
 public final class Idempotency implements AutoCloseable {
 
@@ -33,6 +43,7 @@ public final class Idempotency implements AutoCloseable {
   private final Fingerprinter fingerprinter;
   private final @Nullable Supplier<@Nullable String> scopeSupplier;
   private final ConcurrentMap<Method, Object> methods = new ConcurrentHashMap<>();
+  private final StoreErrorLog storeErrors = new StoreErrorLog();
 
   private Idempotency(IdempotencyConfig config) {
     this.config = Objects.requireNonNull(config, "config");
@@ -55,7 +66,9 @@ public final class Idempotency implements AutoCloseable {
   /**
    * Creates an instance and installs it as the one the woven aspect uses. Call once at startup,
    * before the first {@code @Idempotent} method runs; calling again replaces the instance (the
-   * previous one is closed, its store is not).
+   * previous one is closed, and with it its store if the configuration {@linkplain
+   * IdempotencyConfig#closeStoreOnClose() hands it to Idem} and the new instance does not use the
+   * same store).
    *
    * @param config the configuration
    * @return the installed instance
@@ -68,7 +81,7 @@ public final class Idempotency implements AutoCloseable {
       global = created;
     }
     if (previous != null) {
-      previous.close();
+      previous.close(previous.config.store() != created.config.store());
     }
     return created;
   }
@@ -101,7 +114,10 @@ public final class Idempotency implements AutoCloseable {
     return global != null;
   }
 
-  /** Uninstalls and closes the global instance, if any; for tests and shutdown. */
+  /**
+   * Uninstalls and {@linkplain #close() closes} the global instance, if any; for tests and
+   * shutdown.
+   */
   public static void unconfigure() {
     Idempotency previous;
     synchronized (Idempotency.class) {
@@ -167,7 +183,12 @@ public final class Idempotency implements AutoCloseable {
             currentScope(),
             annotated.keyValue(args, fingerprinter));
     String fingerprint = annotated.fingerprint(args, fingerprinter);
-    return engine.execute(annotated.spec(), key, fingerprint, proceed);
+    try {
+      return engine.execute(annotated.spec(), key, fingerprint, proceed);
+    } catch (IdempotencyStoreException e) {
+      storeErrors.log(annotated.spec().name(), key, e);
+      throw e;
+    }
   }
 
   /**
@@ -179,6 +200,65 @@ public final class Idempotency implements AutoCloseable {
    */
   public void validate(Method method) {
     annotated(method);
+  }
+
+  /**
+   * Validates every {@code @Idempotent} method of the given classes (and of their superclasses)
+   * now, against this instance's configuration: key and payload expressions, parameter names,
+   * policies, durations, {@code replayOn} types and return types, as each method's first call
+   * would. Call it once at startup, after {@link #configure(IdempotencyConfig)}, with the classes
+   * whose methods are annotated. It does not check weaving: see {@link #verifyWoven(Class[])}.
+   *
+   * @param classes the classes declaring {@code @Idempotent} methods
+   * @throws IdempotencyConfigurationException listing every invalid method, and every class that
+   *     declares no {@code @Idempotent} method
+   */
+  public void validate(Class<?>... classes) {
+    List<String> problems = new ArrayList<>();
+    for (Class<?> type : Weaving.requireClasses(classes)) {
+      List<Method> annotated = Weaving.annotatedMethods(type);
+      if (annotated.isEmpty()) {
+        problems.add(Weaving.noAnnotatedMethod(type));
+      }
+      for (Method method : annotated) {
+        try {
+          annotated(method);
+        } catch (IdempotencyConfigurationException e) {
+          problems.add(e.getMessage());
+        }
+      }
+    }
+    Weaving.throwIfAny(problems);
+  }
+
+  /**
+   * Checks that every {@code @Idempotent} method of the given classes (and of their superclasses)
+   * was woven by ajc (the {@code aspectj-maven-plugin}, in the {@code process-classes} phase) or by
+   * the load-time weaver ({@code -javaagent:aspectjweaver.jar}). A class compiled by javac alone —
+   * {@code mvn compile}, an IDE build that does not delegate to Maven — runs its annotated methods
+   * unprotected, without any error: call this at startup, or {@code
+   * IdempotencyAssertions.assertWoven(...)} from {@code idem-test} in a test. Classes advised by
+   * Spring AOP proxies are not woven; the Spring Boot starter checks those itself.
+   *
+   * @param classes the classes declaring {@code @Idempotent} methods
+   * @throws IdempotencyConfigurationException listing every method that was not woven, with how to
+   *     weave it, and every class that declares no {@code @Idempotent} method
+   */
+  public static void verifyWoven(Class<?>... classes) {
+    List<String> problems = new ArrayList<>();
+    for (Class<?> type : Weaving.requireClasses(classes)) {
+      List<Method> annotated = Weaving.annotatedMethods(type);
+      if (annotated.isEmpty()) {
+        problems.add(Weaving.noAnnotatedMethod(type));
+      }
+      for (Method method : annotated) {
+        String problem = Weaving.problem(method);
+        if (problem != null) {
+          problems.add(problem);
+        }
+      }
+    }
+    Weaving.throwIfAny(problems);
   }
 
   private AnnotatedMethod annotated(Method method) {
@@ -204,10 +284,26 @@ public final class Idempotency implements AutoCloseable {
     return scopeSupplier == null ? null : scopeSupplier.get();
   }
 
-  /** Stops this instance's background threads. The store is left open. */
+  /**
+   * Stops this instance's background threads and, when the configuration {@linkplain
+   * IdempotencyConfig#closeStoreOnClose() hands the store to Idem}, closes the store. A store the
+   * application passed in without {@code closeStoreOnClose(true)} is left open for the application
+   * to close.
+   */
   @Override
   public void close() {
+    close(true);
+  }
+
+  private void close(boolean closeStore) {
     engine.close();
+    if (closeStore && config.closeStoreOnClose()) {
+      config.store().close();
+    }
+  }
+
+  void storeFailed(String operation, String key, IdempotencyStoreException e) {
+    storeErrors.log(operation, key, e);
   }
 
   @SuppressWarnings("unchecked")

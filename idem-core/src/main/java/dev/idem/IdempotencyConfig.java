@@ -49,6 +49,7 @@ public final class IdempotencyConfig {
   private final Duration maxPollInterval;
   private final @Nullable NearCacheSettings nearCache;
   private final @Nullable MeterRegistry meterRegistry;
+  private final boolean closeStoreOnClose;
 
   private IdempotencyConfig(Builder builder) {
     this.clock = builder.clock;
@@ -56,6 +57,7 @@ public final class IdempotencyConfig {
         builder.store != null
             ? builder.store
             : InMemoryIdempotencyStore.builder().clock(builder.clock).build();
+    this.closeStoreOnClose = builder.store == null || builder.closeStoreOnClose;
     this.keyPrefix = builder.keyPrefix;
     this.scopeSupplier = builder.scopeSupplier;
     this.nearCache = builder.nearCache;
@@ -237,6 +239,19 @@ public final class IdempotencyConfig {
     return Optional.ofNullable(meterRegistry);
   }
 
+  /**
+   * Returns whether {@link Idempotency#close()} closes the {@linkplain #store() store}: true for
+   * the in-memory store Idem created because none was set, and for a store set together with {@link
+   * Builder#closeStoreOnClose(boolean) closeStoreOnClose(true)}; false for a store the application
+   * passed in and closes itself.
+   *
+   * @return whether the store belongs to the {@link Idempotency} instances built on this
+   *     configuration
+   */
+  public boolean closeStoreOnClose() {
+    return closeStoreOnClose;
+  }
+
   private static String defaultOwner() {
     String host;
     try {
@@ -262,11 +277,14 @@ public final class IdempotencyConfig {
     private Duration maxPollInterval = Duration.ofMillis(500);
     private @Nullable NearCacheSettings nearCache;
     private @Nullable MeterRegistry meterRegistry;
+    private boolean closeStoreOnClose;
 
     private Builder() {}
 
     /**
-     * Sets the store. Without one, an in-memory store on this builder's clock is used.
+     * Sets the store. Without one, an in-memory store on this builder's clock is used. The store
+     * stays the application's: {@link Idempotency#close()} leaves it open unless {@link
+     * #closeStoreOnClose(boolean) closeStoreOnClose(true)} hands it over.
      *
      * @param store the store
      * @return this builder
@@ -423,6 +441,22 @@ public final class IdempotencyConfig {
      */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+      return this;
+    }
+
+    /**
+     * Hands the {@linkplain #store(IdempotencyStore) store} over to Idem: {@link
+     * Idempotency#close()} (and {@link Idempotency#unconfigure()}) then close it too. Use it for a
+     * store created only for Idem, such as {@code RedissonIdempotencyStore.fromUrl(url)}, whose
+     * Redis client runs non-daemon threads that keep the JVM alive until the store is closed. The
+     * default is false: a store the application passes in, the application closes. The in-memory
+     * store Idem creates when no store is set is always closed by Idem.
+     *
+     * @param closeStoreOnClose whether closing the {@link Idempotency} instance closes the store
+     * @return this builder
+     */
+    public Builder closeStoreOnClose(boolean closeStoreOnClose) {
+      this.closeStoreOnClose = closeStoreOnClose;
       return this;
     }
 

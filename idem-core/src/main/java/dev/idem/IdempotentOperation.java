@@ -85,6 +85,9 @@ public final class IdempotentOperation<T> {
     String fingerprint = payload == null ? null : fingerprint(payload);
     try {
       return (T) engine.execute(spec, composed, fingerprint, body);
+    } catch (IdempotencyStoreException e) {
+      idempotency.storeFailed(spec.name(), composed, e);
+      throw e;
     } catch (Throwable t) {
       throw Idempotency.<E>sneakyThrow(t);
     }

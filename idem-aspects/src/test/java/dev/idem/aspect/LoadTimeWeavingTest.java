@@ -39,7 +39,7 @@ class LoadTimeWeavingTest {
       process.destroyForcibly();
     }
     assertThat(finished).as("forked JVM finished; output:%n%s", output).isTrue();
-    assertThat(output).contains("executions=1");
+    assertThat(output).contains("verifyWoven passed", "executions=1");
     assertThat(process.exitValue()).as("exit code; output:%n%s", output).isZero();
   }
 

@@ -21,6 +21,8 @@ public final class LoadTimeWovenMain {
 
   public static void main(String[] args) {
     Idempotency.configure(IdempotencyConfig.ofDefaults());
+    Idempotency.verifyWoven(LoadTimeWovenMain.class); // throws unless the agent wove this class
+    System.out.println("verifyWoven passed");
     LoadTimeWovenMain service = new LoadTimeWovenMain();
     String first = service.charge("o-1");
     String second = service.charge("o-1");

@@ -2,6 +2,8 @@ package dev.idem.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.idem.Idempotency;
+import dev.idem.IdempotencyConfigurationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -28,6 +30,33 @@ import org.jspecify.annotations.Nullable;
 public final class IdempotencyAssertions {
 
   private IdempotencyAssertions() {}
+
+  /**
+   * Asserts that every {@code @Idempotent} method of the given classes was woven by AspectJ — by
+   * ajc at build time (the {@code aspectj-maven-plugin} runs in Maven's {@code process-classes}
+   * phase) or by the load-time weaver. A class compiled by javac alone (an IDE build that does not
+   * delegate to Maven, {@code mvn compile exec:java}) runs its annotated methods unprotected and
+   * without any error; this assertion makes such a build fail its tests instead.
+   *
+   * <pre>{@code
+   * @Test
+   * void servicesAreWoven() {
+   *   IdempotencyAssertions.assertWoven(PaymentService.class, RefundService.class);
+   * }
+   * }</pre>
+   *
+   * @param classes the classes declaring {@code @Idempotent} methods
+   * @throws AssertionError listing every method that was not woven, with how to weave it, and every
+   *     class that declares no {@code @Idempotent} method
+   * @see Idempotency#verifyWoven(Class[])
+   */
+  public static void assertWoven(Class<?>... classes) {
+    try {
+      Idempotency.verifyWoven(classes);
+    } catch (IdempotencyConfigurationException e) {
+      throw new AssertionError(e.getMessage(), e);
+    }
+  }
 
   /**
    * Calls {@code request} twice in a row and then {@code concurrentCallers} times at once, and

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idem.IdempotencyException;
 import dev.idem.IdempotencyInProgressException;
 import dev.idem.IdempotencyKeyException;
-import dev.idem.IdempotencyStoreException;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,7 +12,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.Part;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
@@ -31,7 +29,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.converter.json.Jackson2ObjectMapperBuilder;
@@ -232,7 +229,7 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
                               + " started asynchronous processing; its response cannot be stored");
                     }
                     CapturedResponse captured = capture(capture);
-                    if (!storable(capture, captured)) {
+                    if (!storable(forwarded, capture, captured)) {
                       throw NotStored.INSTANCE;
                     }
                     return captured;
@@ -248,13 +245,8 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
           e instanceof IdempotencyInProgressException inProgress
               ? Objects.requireNonNullElse(inProgress.retryAfter(), Duration.ofSeconds(1))
               : null;
-      String detail =
-          e instanceof IdempotencyStoreException
-              ? "The idempotency store is unavailable; the request was not processed"
-              : e.httpStatus() >= 500
-                  ? "The request was already processed, but its response cannot be replayed"
-                  : e.getMessage();
-      writeProblem(request, response, e.httpStatus(), detail, e.operation(), retryAfter);
+      writeProblem(
+          request, response, e.httpStatus(), Problems.detail(e), e.operation(), retryAfter);
       return;
     } catch (IOException | ServletException | RuntimeException | Error e) {
       throw e;
@@ -383,9 +375,13 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
         response.getStatus(), response.getContentType(), headers, response.getContentAsByteArray());
   }
 
-  private static boolean storable(CapturingResponse response, CapturedResponse captured) {
+  private static boolean storable(
+      HttpServletRequest request, CapturingResponse response, CapturedResponse captured) {
     int status = captured.status();
-    return !response.errorSent() && status < 500 && !RETRYABLE_CLIENT_ERRORS.contains(status);
+    return !response.errorSent()
+        && status < 500
+        && !RETRYABLE_CLIENT_ERRORS.contains(status)
+        && request.getAttribute(Problems.HANDLED_ATTRIBUTE) == null;
   }
 
   private void replay(CapturedResponse stored, HttpServletResponse response) throws IOException {
@@ -420,25 +416,11 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
       @Nullable String operation,
       @Nullable Duration retryAfter)
       throws IOException {
-    ProblemDetail problem =
-        ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
-    HttpStatus known = HttpStatus.resolve(status);
-    if (known != null) {
-      problem.setTitle(known.getReasonPhrase());
-    }
-    try {
-      problem.setInstance(URI.create(request.getRequestURI()));
-    } catch (IllegalArgumentException e) {
-      // an unusual path: the problem simply has no instance
-    }
-    if (operation != null) {
-      problem.setProperty("operation", operation);
-    }
+    ProblemDetail problem = Problems.of(request, status, detail, operation);
     response.resetBuffer();
     response.setStatus(status);
     if (retryAfter != null) {
-      long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
-      response.setHeader("Retry-After", Long.toString(seconds));
+      response.setHeader("Retry-After", Problems.retryAfterSeconds(retryAfter));
     }
     response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
     byte[] bytes = problems.writeValueAsBytes(problem);

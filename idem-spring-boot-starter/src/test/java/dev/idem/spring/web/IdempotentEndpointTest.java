@@ -239,4 +239,19 @@ class IdempotentEndpointTest {
     assertThat(json(metrics).path("name").asText()).isEqualTo("idem.calls");
     assertThat(metrics.body()).contains("replayed");
   }
+
+  @Test
+  void idemErrorOfAnInnerCallIsAProblemAndIsNotStored() throws Exception {
+    String key = key();
+    HttpResponse<String> first = post("/nested", key, null, "{}");
+    HttpResponse<String> retry = post("/nested", key, null, "{}");
+
+    assertThat(first.statusCode()).isEqualTo(409);
+    assertThat(first.headers().firstValue("Content-Type")).contains("application/problem+json");
+    assertThat(first.headers().firstValue("Retry-After")).contains("2");
+    assertThat(json(first).get("operation").asText()).isEqualTo("inner.op");
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(retry.body()).isEqualTo("nested run 2");
+    assertThat(retry.headers().firstValue("Idempotent-Replayed")).isEmpty();
+  }
 }

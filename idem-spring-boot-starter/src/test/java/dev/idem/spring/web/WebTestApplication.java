@@ -1,11 +1,13 @@
 package dev.idem.spring.web;
 
+import dev.idem.IdempotencyInProgressException;
 import dev.idem.annotation.OnInProgress;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.net.URI;
 import java.security.Principal;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +63,7 @@ public class WebTestApplication {
     final AtomicInteger flaky = new AtomicInteger();
     final AtomicInteger optional = new AtomicInteger();
     final AtomicInteger slow = new AtomicInteger();
+    final AtomicInteger nested = new AtomicInteger();
     volatile CountDownLatch slowEntered = new CountDownLatch(1);
     volatile CountDownLatch slowRelease = new CountDownLatch(1);
   }
@@ -105,6 +108,17 @@ public class WebTestApplication {
     @IdempotentEndpoint(name = "things.optional", required = false)
     String optional() {
       return "run " + probe.optional.incrementAndGet();
+    }
+
+    @PostMapping("/nested")
+    @IdempotentEndpoint(name = "things.nested")
+    String nested() {
+      int run = probe.nested.incrementAndGet();
+      if (run == 1) {
+        // what an @Idempotent service method the handler calls throws while a duplicate runs
+        throw IdempotencyInProgressException.rejected("inner.op", Duration.ofSeconds(2));
+      }
+      return "nested run " + run;
     }
 
     @GetMapping("/plain")

@@ -1,5 +1,6 @@
 package dev.idem.store.sql;
 
+import dev.idem.IdempotencyConfigurationException;
 import dev.idem.IdempotencyException;
 import dev.idem.IdempotencyInProgressException;
 import dev.idem.IdempotencyStoreException;
@@ -374,6 +375,55 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
       return this;
     } catch (RuntimeException e) {
       throw failure("createSchema", e, false);
+    }
+  }
+
+  /**
+   * Checks that the records table exists with every column the store uses, by selecting them from
+   * no row, so that a missing table stops the application at startup instead of failing every call
+   * with {@link IdempotencyStoreException}. The Spring Boot starter calls it when it builds the
+   * store.
+   *
+   * @return this store
+   * @throws IdempotencyConfigurationException if the database reports the table or a column missing
+   *     (or not readable), naming the table and the DDL to create it with
+   * @throws IdempotencyStoreException if the database cannot be reached
+   */
+  public JooqIdempotencyStore requireSchema() {
+    try {
+      dsl.select(
+              t.key,
+              t.state,
+              t.token,
+              t.owner,
+              t.fingerprint,
+              t.leaseUntil,
+              t.outcomeKind,
+              t.outcome,
+              t.createdAt,
+              t.expiresAt)
+          .from(t.table)
+          .where(DSL.falseCondition())
+          .fetch();
+      return this;
+    } catch (RuntimeException e) {
+      SQLException sql = sqlException(e);
+      String state = sql == null ? null : sql.getSQLState();
+      if (state == null || !state.startsWith("42")) {
+        throw failure("requireSchema", e, false);
+      }
+      throw IdempotencyConfigurationException.of(
+          "Idem's table "
+              + tableName()
+              + " does not exist or lacks a column in the "
+              + name()
+              + " database ("
+              + String.valueOf(sql.getMessage()).lines().findFirst().orElse("")
+              + "). Create it with the DDL shipped in the idem-store-sql jar as"
+              + " dev/idem/store/sql/"
+              + dialect.schemaResource()
+              + " (JooqIdempotencyStore.schemaDdl() gives it for this table name), from your"
+              + " migrations, or call createSchemaIfMissing() at startup");
     }
   }
 

@@ -3,6 +3,7 @@ package dev.idem.store.sql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idem.IdempotencyConfigurationException;
 import dev.idem.IdempotencyStoreException;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.IdempotencyRecord;
@@ -18,6 +19,8 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.jooq.SQLDialect;
+import org.jooq.impl.DSL;
+import org.jooq.impl.SQLDataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -190,6 +193,55 @@ class JooqIdempotencyStoreTest {
             });
     assertThatThrownBy(() -> store.find(key)).isInstanceOf(IdempotencyStoreException.class);
     assertThatThrownBy(() -> store.purgeExpired(1)).isInstanceOf(IdempotencyStoreException.class);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void requireSchemaNamesTheMissingTableAndItsDdl(Kind kind) {
+    String table = "idem_rt_missing_" + UUID.randomUUID().toString().substring(0, 8);
+    JooqIdempotencyStore store =
+        JooqIdempotencyStore.builder(Databases.pool(kind), kind.dialect).tableName(table).build();
+
+    assertThatThrownBy(store::requireSchema)
+        .isInstanceOf(IdempotencyConfigurationException.class)
+        .hasMessageContaining(table)
+        .hasMessageContaining("does not exist")
+        .hasMessageContaining(
+            "dev/idem/store/sql/schema-"
+                + (kind == Kind.POSTGRES ? "postgres" : kind == Kind.MARIADB ? "mariadb" : "h2")
+                + ".sql")
+        .hasMessageContaining("createSchemaIfMissing()");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void requireSchemaRefusesATableWithoutTheStoresColumns(Kind kind) {
+    String table = "idem_rt_partial_" + kind.name().toLowerCase();
+    Databases.dropTable(kind, table);
+    Databases.dsl(kind)
+        .createTable(DSL.quotedName(table))
+        .column(DSL.quotedName("idem_key"), SQLDataType.VARCHAR(255))
+        .execute();
+    try {
+      JooqIdempotencyStore store =
+          JooqIdempotencyStore.builder(Databases.pool(kind), kind.dialect).tableName(table).build();
+      assertThatThrownBy(store::requireSchema)
+          .isInstanceOf(IdempotencyConfigurationException.class)
+          .hasMessageContaining(table);
+    } finally {
+      Databases.dropTable(kind, table);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void requireSchemaAcceptsTheShippedSchema(Kind kind) {
+    String table = "idem_rt_present_" + kind.name().toLowerCase();
+    try {
+      Databases.freshStore(kind, table).requireSchema();
+    } finally {
+      Databases.dropTable(kind, table);
+    }
   }
 
   @ParameterizedTest

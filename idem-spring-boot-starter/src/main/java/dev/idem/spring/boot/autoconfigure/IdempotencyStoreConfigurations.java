@@ -21,6 +21,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -62,6 +63,7 @@ final class IdempotencyStoreConfigurations {
   static class Jdbc {
     @Bean
     @ConditionalOnMissingBean(dev.idem.spi.IdempotencyStore.class)
+    @DependsOnDatabaseInitialization
     JooqIdempotencyStore idempotencyStore(
         IdempotencyProperties properties,
         ObjectProvider<DataSource> dataSources,
@@ -95,6 +97,20 @@ final class IdempotencyStoreConfigurations {
           || (init == SchemaInitialization.EMBEDDED
               && EmbeddedDatabaseConnection.isEmbedded(target))) {
         store.createSchemaIfMissing();
+      }
+      try {
+        store.requireSchema();
+      } catch (IdempotencyConfigurationException e) {
+        throw IdempotencyConfigurationException.of(
+            "idem.store=jdbc: "
+                + e.getMessage()
+                + ". idem.jdbc.initialize-schema is "
+                + init.name().toLowerCase(Locale.ROOT)
+                + (init == SchemaInitialization.EMBEDDED
+                    ? " (the default), which creates the table only in embedded databases"
+                    : "")
+                + ": set idem.jdbc.initialize-schema=always to create it at startup, or create"
+                + " it with your migrations (Flyway and Liquibase run before this check)");
       }
       return store;
     }

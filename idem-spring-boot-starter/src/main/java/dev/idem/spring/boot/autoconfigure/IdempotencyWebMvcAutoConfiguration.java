@@ -1,6 +1,7 @@
 package dev.idem.spring.boot.autoconfigure;
 
 import dev.idem.Idempotency;
+import dev.idem.spring.web.IdempotencyExceptionHandler;
 import dev.idem.spring.web.IdempotencyKeyFilter;
 import dev.idem.spring.web.IdempotentEndpoints;
 import org.springframework.beans.factory.ObjectProvider;
@@ -18,7 +19,9 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * Auto-configures the {@code Idempotency-Key} header for Spring MVC: the registry of {@link
  * dev.idem.spring.web.IdempotentEndpoint} handlers (validated at startup) and the {@link
  * IdempotencyKeyFilter}, registered at {@code idem.web.filter-order} (0 by default: after Spring
- * Security's filter chain, so that the principal is known).
+ * Security's filter chain, so that the principal is known); and the {@link
+ * IdempotencyExceptionHandler} that answers Idem exceptions thrown by {@code @Idempotent} methods
+ * with their HTTP status as {@code application/problem+json}.
  */
 @AutoConfiguration(
     after = IdempotencyAutoConfiguration.class,
@@ -53,6 +56,18 @@ public class IdempotencyWebMvcAutoConfiguration {
   public IdempotentEndpoints idempotentEndpoints(
       Idempotency idempotency, ObjectProvider<RequestMappingHandlerMapping> mappings) {
     return new IdempotentEndpoints(idempotency, () -> mappings.orderedStream().toList());
+  }
+
+  /**
+   * Answers Idem exceptions from {@code @Idempotent} methods with their HTTP status as problems;
+   * ordered last, so that the application's own exception handlers win.
+   *
+   * @return the controller advice
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  public IdempotencyExceptionHandler idempotencyExceptionHandler() {
+    return new IdempotencyExceptionHandler();
   }
 
   /**

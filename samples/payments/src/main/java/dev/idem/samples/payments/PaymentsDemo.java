@@ -90,6 +90,10 @@ public final class PaymentsDemo {
   Result run() throws Exception {
     Idempotency.configure(config);
     try {
+      // at startup, not at the first charge: a bad annotation, or a class javac compiled without
+      // ajc (`mvn compile exec:java`, an IDE build), stops the demo here with how to fix it
+      Idempotency.global().validate(PaymentService.class);
+      Idempotency.verifyWoven(PaymentService.class);
       lostResponses();
       concurrentDuplicates();
       reusedKey();

@@ -8,6 +8,7 @@ import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.IdempotencyAssertions;
 import dev.idem.test.servers.TestDatabase;
 import dev.idem.test.servers.TestDatabases;
 import dev.idem.test.servers.TestRedis;
@@ -27,6 +28,12 @@ class PaymentServiceTest {
   @AfterEach
   void tearDown() {
     Idempotency.unconfigure();
+  }
+
+  @Test
+  void paymentServiceIsWovenAndValid() {
+    IdempotencyAssertions.assertWoven(PaymentService.class);
+    Idempotency.configure(IdempotencyConfig.ofDefaults()).validate(PaymentService.class);
   }
 
   @Test
