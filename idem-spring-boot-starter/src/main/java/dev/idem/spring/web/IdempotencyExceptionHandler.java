@@ -7,7 +7,9 @@ import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.IdempotencyReplayUnavailableException;
 import dev.idem.IdempotencyStoreException;
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -44,8 +46,23 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 @Order(Ordered.LOWEST_PRECEDENCE)
 public class IdempotencyExceptionHandler {
 
-  /** Creates the handler. */
-  public IdempotencyExceptionHandler() {}
+  private final Problems problems;
+
+  /** Creates the handler, with {@code urn:idem:problem:<slug>} problem types. */
+  public IdempotencyExceptionHandler() {
+    this(null);
+  }
+
+  /**
+   * Creates the handler.
+   *
+   * @param documentation the page documenting the application's idempotency keys, or null: problem
+   *     types are then {@code <documentation>#<slug>} and problems carry {@code Link:
+   *     <documentation>; rel="describedby"}
+   */
+  public IdempotencyExceptionHandler(@Nullable URI documentation) {
+    this.problems = new Problems(documentation);
+  }
 
   /**
    * Answers an Idem exception with its status as a problem.
@@ -70,6 +87,12 @@ public class IdempotencyExceptionHandler {
     if (retryAfter != null) {
       response.header(HttpHeaders.RETRY_AFTER, Problems.retryAfterSeconds(retryAfter));
     }
-    return response.body(Problems.of(request, e.httpStatus(), Problems.detail(e), e.operation()));
+    String link = problems.link();
+    if (link != null) {
+      response.header(HttpHeaders.LINK, link);
+    }
+    return response.body(
+        problems.of(
+            request, Problems.typeOf(e), e.httpStatus(), Problems.detail(e), e.operation()));
   }
 }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.idem.IdempotencyException;
 import dev.idem.IdempotencyInProgressException;
-import dev.idem.IdempotencyKeyException;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -12,6 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.Part;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.Principal;
@@ -40,10 +40,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * IETF draft "The Idempotency-Key HTTP Header Field". See {@link IdempotentEndpoint} for the
  * responses. Requests for other handlers pass through untouched, after one handler lookup.
  *
- * <p><b>Key.</b> The header value is a Structured Field string ({@code "8e03978e-..."}, as the
- * draft specifies) or, leniently, a bare token. The stored key is {@code
- * prefix:operation[:scope]:[principal,key]}: scoped by the operation, by the configured {@link
- * dev.idem.spring.IdempotencyScope} and by the authenticated principal when there is one.
+ * <p><b>Key.</b> The header value is an RFC 8941 Structured Field string ({@code "8e03978e-..."},
+ * as the draft specifies; parameters such as {@code "k";v=1} are accepted and ignored) or, as a
+ * lenient extension, a bare token such as an unquoted UUID. Anything outside printable ASCII, a
+ * repeated header, a blank key or one longer than the limit gets a 400 problem. The stored key is
+ * scoped by the operation, by the configured {@link dev.idem.spring.IdempotencyScope} and by the
+ * authenticated principal when there is one: its value is the JSON array {@code [principal, key]}.
  *
  * <p><b>Fingerprint.</b> The request's method, path, query string and body: a JSON body as its
  * canonical form (key order and white space do not matter), a form as its parameters, any other
@@ -94,47 +96,143 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
 
   private static final Set<Integer> RETRYABLE_CLIENT_ERRORS = Set.of(408, 425, 429);
 
+  /** The default limit on the length of a key, in characters. */
+  public static final int DEFAULT_MAX_KEY_LENGTH = 255;
+
   private final IdempotentEndpoints endpoints;
   private final ObjectMapper json;
-  private final ObjectMapper problems;
+  private final ObjectMapper problemMapper;
+  private final Problems problems;
   private final String keyHeader;
   private final String replayedHeader;
   private final int maxBodyBytes;
+  private final int maxKeyLength;
 
   /**
-   * Creates the filter with the default headers and body limit.
+   * Creates the filter with the default headers and limits.
    *
    * @param endpoints the application's idempotent endpoints
    * @param json the mapper that parses JSON bodies for their fingerprint
    */
   public IdempotencyKeyFilter(IdempotentEndpoints endpoints, ObjectMapper json) {
-    this(endpoints, json, DEFAULT_KEY_HEADER, DEFAULT_REPLAYED_HEADER, DEFAULT_MAX_BODY_BYTES);
+    this(builder(endpoints, json));
+  }
+
+  private IdempotencyKeyFilter(Builder builder) {
+    this.endpoints = builder.endpoints;
+    this.json = builder.json;
+    this.keyHeader = builder.keyHeader;
+    this.replayedHeader = builder.replayedHeader;
+    this.maxBodyBytes = builder.maxBodyBytes;
+    this.maxKeyLength = builder.maxKeyLength;
+    this.problems = new Problems(builder.documentation);
+    this.problemMapper = Jackson2ObjectMapperBuilder.json().build();
   }
 
   /**
-   * Creates the filter.
+   * Returns a builder of the filter.
    *
    * @param endpoints the application's idempotent endpoints
    * @param json the mapper that parses JSON bodies for their fingerprint
-   * @param keyHeader the request header holding the key
-   * @param replayedHeader the response header set to {@code true} on replays
-   * @param maxBodyBytes the largest request body accepted on an idempotent endpoint
+   * @return the builder
    */
-  public IdempotencyKeyFilter(
-      IdempotentEndpoints endpoints,
-      ObjectMapper json,
-      String keyHeader,
-      String replayedHeader,
-      int maxBodyBytes) {
-    this.endpoints = Objects.requireNonNull(endpoints, "endpoints");
-    this.json = Objects.requireNonNull(json, "json");
-    this.keyHeader = requireToken(keyHeader, "keyHeader");
-    this.replayedHeader = requireToken(replayedHeader, "replayedHeader");
-    if (maxBodyBytes <= 0) {
-      throw new IllegalArgumentException("maxBodyBytes must be positive: " + maxBodyBytes);
+  public static Builder builder(IdempotentEndpoints endpoints, ObjectMapper json) {
+    return new Builder(endpoints, json);
+  }
+
+  /** Builds an {@link IdempotencyKeyFilter}; every setting has a default. */
+  public static final class Builder {
+    private final IdempotentEndpoints endpoints;
+    private final ObjectMapper json;
+    private String keyHeader = DEFAULT_KEY_HEADER;
+    private String replayedHeader = DEFAULT_REPLAYED_HEADER;
+    private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+    private int maxKeyLength = DEFAULT_MAX_KEY_LENGTH;
+    private @Nullable URI documentation;
+
+    private Builder(IdempotentEndpoints endpoints, ObjectMapper json) {
+      this.endpoints = Objects.requireNonNull(endpoints, "endpoints");
+      this.json = Objects.requireNonNull(json, "json");
     }
-    this.maxBodyBytes = maxBodyBytes;
-    this.problems = Jackson2ObjectMapperBuilder.json().build();
+
+    /**
+     * Sets the request header holding the key.
+     *
+     * @param keyHeader a header name; {@value #DEFAULT_KEY_HEADER} by default
+     * @return this builder
+     */
+    public Builder keyHeader(String keyHeader) {
+      this.keyHeader = requireToken(keyHeader, "keyHeader");
+      return this;
+    }
+
+    /**
+     * Sets the response header set to {@code true} on replays.
+     *
+     * @param replayedHeader a header name; {@value #DEFAULT_REPLAYED_HEADER} by default
+     * @return this builder
+     */
+    public Builder replayedHeader(String replayedHeader) {
+      this.replayedHeader = requireToken(replayedHeader, "replayedHeader");
+      return this;
+    }
+
+    /**
+     * Sets the largest request body accepted on an idempotent endpoint; larger ones get 413.
+     *
+     * @param maxBodyBytes positive; 1 MiB by default
+     * @return this builder
+     */
+    public Builder maxBodyBytes(int maxBodyBytes) {
+      if (maxBodyBytes <= 0) {
+        throw new IllegalArgumentException("maxBodyBytes must be positive: " + maxBodyBytes);
+      }
+      this.maxBodyBytes = maxBodyBytes;
+      return this;
+    }
+
+    /**
+     * Sets the longest key accepted, in characters; longer ones get a 400 problem. The servlet
+     * container refuses headers over its own limit (Tomcat: {@code
+     * server.max-http-request-header-size}, 8 KB) before any filter runs.
+     *
+     * @param maxKeyLength positive; {@value #DEFAULT_MAX_KEY_LENGTH} by default
+     * @return this builder
+     */
+    public Builder maxKeyLength(int maxKeyLength) {
+      if (maxKeyLength <= 0) {
+        throw new IllegalArgumentException("maxKeyLength must be positive: " + maxKeyLength);
+      }
+      this.maxKeyLength = maxKeyLength;
+      return this;
+    }
+
+    /**
+     * Sets the page that documents the application's idempotency keys (their format, expiry policy
+     * and errors), as the IETF draft asks. Problems then have the type {@code
+     * <documentation>#<slug>} and a {@code Link: <documentation>; rel="describedby"} header;
+     * without it their type is {@code urn:idem:problem:<slug>}.
+     *
+     * @param documentation an absolute URI, or null for none
+     * @return this builder
+     */
+    public Builder documentation(@Nullable URI documentation) {
+      if (documentation != null && !documentation.isAbsolute()) {
+        throw new IllegalArgumentException(
+            "the documentation URL must be absolute: " + documentation);
+      }
+      this.documentation = documentation;
+      return this;
+    }
+
+    /**
+     * Builds the filter.
+     *
+     * @return the filter
+     */
+    public IdempotencyKeyFilter build() {
+      return new IdempotencyKeyFilter(this);
+    }
   }
 
   @Override
@@ -148,9 +246,16 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
     }
     String key;
     try {
-      key = key(request, endpoint.name());
-    } catch (IdempotencyKeyException e) {
-      writeProblem(request, response, e.httpStatus(), e.getMessage(), e.operation(), null);
+      key = key(request);
+    } catch (IdempotencyKeyHeader.Malformed e) {
+      writeProblem(
+          request,
+          response,
+          Problems.Type.KEY_INVALID,
+          HttpStatus.BAD_REQUEST.value(),
+          e.getMessage(),
+          endpoint.name(),
+          null);
       return;
     }
     if (key == null) {
@@ -158,6 +263,7 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
         writeProblem(
             request,
             response,
+            Problems.Type.KEY_MISSING,
             HttpStatus.BAD_REQUEST.value(),
             "This request requires the " + keyHeader + " header",
             endpoint.name(),
@@ -179,6 +285,7 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
         writeProblem(
             request,
             response,
+            Problems.Type.BODY_TOO_LARGE,
             413,
             "The body of an idempotent request may have at most " + maxBodyBytes + " bytes",
             endpoint.name(),
@@ -246,7 +353,13 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
               ? Objects.requireNonNullElse(inProgress.retryAfter(), Duration.ofSeconds(1))
               : null;
       writeProblem(
-          request, response, e.httpStatus(), Problems.detail(e), e.operation(), retryAfter);
+          request,
+          response,
+          Problems.typeOf(e),
+          e.httpStatus(),
+          Problems.detail(e),
+          e.operation(),
+          retryAfter);
       return;
     } catch (IOException | ServletException | RuntimeException | Error e) {
       throw e;
@@ -260,52 +373,16 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
     }
   }
 
-  private @Nullable String key(HttpServletRequest request, String operation) {
+  private @Nullable String key(HttpServletRequest request) throws IdempotencyKeyHeader.Malformed {
     List<String> values = Collections.list(request.getHeaders(keyHeader));
     if (values.isEmpty()) {
       return null;
     }
     if (values.size() > 1) {
-      throw IdempotencyKeyException.invalid(operation, "the " + keyHeader + " header is repeated");
+      throw new IdempotencyKeyHeader.Malformed(
+          "the " + keyHeader + " header is repeated; send it once");
     }
-    return parseKey(values.get(0), operation, keyHeader);
-  }
-
-  /**
-   * Parses the header value: a Structured Field string, or a bare token.
-   *
-   * @throws IdempotencyKeyException if it is blank or malformed
-   */
-  static String parseKey(String raw, String operation, String header) {
-    String value = raw.strip();
-    if (value.startsWith("\"")) {
-      StringBuilder key = new StringBuilder(value.length());
-      int i = 1;
-      for (; i < value.length(); i++) {
-        char c = value.charAt(i);
-        if (c == '\\') {
-          if (i + 1 >= value.length()
-              || (value.charAt(i + 1) != '"' && value.charAt(i + 1) != '\\')) {
-            throw IdempotencyKeyException.invalid(
-                operation, "the " + header + " header is not a valid structured string");
-          }
-          key.append(value.charAt(++i));
-        } else if (c == '"') {
-          break;
-        } else {
-          key.append(c);
-        }
-      }
-      if (i != value.length() - 1) {
-        throw IdempotencyKeyException.invalid(
-            operation, "the " + header + " header is not a valid structured string");
-      }
-      value = key.toString();
-    }
-    if (value.isBlank()) {
-      throw IdempotencyKeyException.invalid(operation, "the " + header + " header is blank");
-    }
-    return value;
+    return IdempotencyKeyHeader.parse(keyHeader, values.get(0), maxKeyLength);
   }
 
   private @Nullable byte[] readBody(HttpServletRequest request) throws IOException {
@@ -411,19 +488,24 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
   private void writeProblem(
       HttpServletRequest request,
       HttpServletResponse response,
+      Problems.Type type,
       int status,
       String detail,
       @Nullable String operation,
       @Nullable Duration retryAfter)
       throws IOException {
-    ProblemDetail problem = Problems.of(request, status, detail, operation);
+    ProblemDetail problem = problems.of(request, type, status, detail, operation);
     response.resetBuffer();
     response.setStatus(status);
     if (retryAfter != null) {
       response.setHeader("Retry-After", Problems.retryAfterSeconds(retryAfter));
     }
+    String link = problems.link();
+    if (link != null) {
+      response.setHeader("Link", link);
+    }
     response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-    byte[] bytes = problems.writeValueAsBytes(problem);
+    byte[] bytes = problemMapper.writeValueAsBytes(problem);
     response.setContentLength(bytes.length);
     response.getOutputStream().write(bytes);
     response.flushBuffer();

@@ -41,19 +41,42 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
 
   private final Idempotency idempotency;
   private final Supplier<List<RequestMappingHandlerMapping>> mappings;
+  private final OnInProgress defaultOnInProgress;
   private final Map<Method, Endpoint> endpoints = new ConcurrentHashMap<>();
   private volatile List<RequestMappingHandlerMapping> resolvedMappings = List.of();
 
   /**
-   * Creates the registry.
+   * Creates the registry; a duplicate of a running request gets 409 unless an endpoint or its
+   * policy opts into waiting, as the IETF draft requires.
    *
    * @param idempotency the instance that runs the endpoints' operations
    * @param mappings supplies the application's annotated-controller handler mappings, in order
    */
   public IdempotentEndpoints(
       Idempotency idempotency, Supplier<List<RequestMappingHandlerMapping>> mappings) {
+    this(idempotency, mappings, OnInProgress.REJECT);
+  }
+
+  /**
+   * Creates the registry.
+   *
+   * @param idempotency the instance that runs the endpoints' operations
+   * @param mappings supplies the application's annotated-controller handler mappings, in order
+   * @param defaultOnInProgress what a duplicate of a running request does when neither the
+   *     endpoint's annotation nor its named policy says: {@link OnInProgress#REJECT} (409, the
+   *     draft's rule) or {@link OnInProgress#WAIT}
+   */
+  public IdempotentEndpoints(
+      Idempotency idempotency,
+      Supplier<List<RequestMappingHandlerMapping>> mappings,
+      OnInProgress defaultOnInProgress) {
     this.idempotency = Objects.requireNonNull(idempotency, "idempotency");
     this.mappings = Objects.requireNonNull(mappings, "mappings");
+    if (Objects.requireNonNull(defaultOnInProgress, "defaultOnInProgress")
+        == OnInProgress.DEFAULT) {
+      throw new IllegalArgumentException("defaultOnInProgress must be REJECT or WAIT");
+    }
+    this.defaultOnInProgress = defaultOnInProgress;
   }
 
   /**
@@ -171,6 +194,14 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
       }
       if (annotation.onInProgress() != OnInProgress.DEFAULT) {
         builder.onInProgress(annotation.onInProgress());
+      } else if (annotation.policy().isEmpty()
+          || idempotency
+              .config()
+              .policy(annotation.policy())
+              .flatMap(p -> p.onInProgress())
+              .isEmpty()) {
+        // HTTP's own default, not the method defaults: the draft answers a duplicate with 409
+        builder.onInProgress(defaultOnInProgress);
       }
       return new Endpoint(method, name, annotation.required(), builder.build());
     } catch (IllegalArgumentException e) {

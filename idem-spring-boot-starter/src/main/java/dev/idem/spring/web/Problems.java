@@ -2,10 +2,13 @@ package dev.idem.spring.web;
 
 import dev.idem.IdempotencyException;
 import dev.idem.IdempotencyInProgressException;
+import dev.idem.IdempotencyKeyException;
+import dev.idem.IdempotencyKeyReuseException;
 import dev.idem.IdempotencyStoreException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -13,9 +16,10 @@ import org.springframework.http.ProblemDetail;
 
 /**
  * The one {@code application/problem+json} vocabulary of Idem's HTTP errors, shared by {@link
- * IdempotencyKeyFilter} and {@link IdempotencyExceptionHandler}: {@code type} ({@code
- * about:blank}), {@code title} (the status's reason phrase), {@code status}, {@code detail}, {@code
- * instance} (the request path) and {@code operation} (the operation name, never the key).
+ * IdempotencyKeyFilter} and {@link IdempotencyExceptionHandler}: {@code type} (one URI per {@link
+ * Type}), {@code title} (the status's reason phrase), {@code status}, {@code detail}, {@code
+ * instance} (the request path) and {@code operation} (the operation name, never the key); with a
+ * documentation URL, also a {@code Link: <url>; rel="describedby"} header.
  */
 final class Problems {
 
@@ -25,12 +29,81 @@ final class Problems {
    */
   static final String HANDLED_ATTRIBUTE = Problems.class.getName() + ".handled";
 
-  private Problems() {}
+  /** The {@code type} URIs without a documentation URL: {@code urn:idem:problem:<slug>}. */
+  static final String DEFAULT_TYPE_PREFIX = "urn:idem:problem:";
 
-  static ProblemDetail of(
-      HttpServletRequest request, int status, String detail, @Nullable String operation) {
+  /** What went wrong; each is one problem {@code type}. */
+  enum Type {
+    /** The request has no {@code Idempotency-Key} (400). */
+    KEY_MISSING,
+    /** The key is malformed, blank or too long (400). */
+    KEY_INVALID,
+    /** The request body is over the limit (413). */
+    BODY_TOO_LARGE,
+    /** The key was used with another request (422). */
+    KEY_REUSE,
+    /** A request with the key is still being processed (409). */
+    CONFLICT,
+    /** The idempotency store is unreachable (503). */
+    STORE_UNAVAILABLE,
+    /** The stored response cannot be replayed (500). */
+    REPLAY_UNAVAILABLE;
+
+    /** The fragment or URN suffix: {@code key-missing}, {@code conflict}, ... */
+    String slug() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  private final @Nullable URI documentation;
+
+  /**
+   * Creates the vocabulary.
+   *
+   * @param documentation the page that documents the application's idempotency keys (format, expiry
+   *     policy, errors), or null; types are then {@code <url>#<slug>}
+   */
+  Problems(@Nullable URI documentation) {
+    this.documentation = documentation;
+  }
+
+  /** The type of an Idem exception. */
+  static Type typeOf(IdempotencyException e) {
+    if (e instanceof IdempotencyKeyException) {
+      return Type.KEY_INVALID;
+    }
+    if (e instanceof IdempotencyKeyReuseException) {
+      return Type.KEY_REUSE;
+    }
+    if (e instanceof IdempotencyInProgressException) {
+      return Type.CONFLICT;
+    }
+    if (e instanceof IdempotencyStoreException) {
+      return Type.STORE_UNAVAILABLE;
+    }
+    return Type.REPLAY_UNAVAILABLE;
+  }
+
+  URI type(Type type) {
+    return documentation != null
+        ? documentation.resolve("#" + type.slug())
+        : URI.create(DEFAULT_TYPE_PREFIX + type.slug());
+  }
+
+  /** The value of the {@code Link} header of every problem, or null without documentation. */
+  @Nullable String link() {
+    return documentation == null ? null : "<" + documentation + ">; rel=\"describedby\"";
+  }
+
+  ProblemDetail of(
+      HttpServletRequest request,
+      Type type,
+      int status,
+      String detail,
+      @Nullable String operation) {
     ProblemDetail problem =
         ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
+    problem.setType(type(type));
     HttpStatus known = HttpStatus.resolve(status);
     if (known != null) {
       problem.setTitle(known.getReasonPhrase());

@@ -2,6 +2,7 @@ package dev.idem.spring.boot.autoconfigure;
 
 import dev.idem.IdempotencyPolicy;
 import dev.idem.annotation.OnInProgress;
+import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -608,6 +609,21 @@ public class IdempotencyProperties {
      */
     private int filterOrder = 0;
 
+    /** The longest Idempotency-Key accepted, in characters; longer keys get a 400 problem. */
+    private int maxKeyLength = 255;
+
+    /**
+     * What a request does while another with the same key is being processed, unless its endpoint
+     * or named policy says: "reject" (409 with Retry-After, as the IETF draft requires) or "wait".
+     */
+    private OnInProgress onInProgress = OnInProgress.REJECT;
+
+    /**
+     * The page documenting the application's idempotency keys (format, expiry policy, errors):
+     * problem types become URL#slug and problems carry Link: <URL>; rel="describedby".
+     */
+    private URI documentationUrl;
+
     public boolean isEnabled() {
       return enabled;
     }
@@ -646,6 +662,30 @@ public class IdempotencyProperties {
 
     public void setFilterOrder(int filterOrder) {
       this.filterOrder = filterOrder;
+    }
+
+    public int getMaxKeyLength() {
+      return maxKeyLength;
+    }
+
+    public void setMaxKeyLength(int maxKeyLength) {
+      this.maxKeyLength = maxKeyLength;
+    }
+
+    public OnInProgress getOnInProgress() {
+      return onInProgress;
+    }
+
+    public void setOnInProgress(OnInProgress onInProgress) {
+      this.onInProgress = onInProgress;
+    }
+
+    public URI getDocumentationUrl() {
+      return documentationUrl;
+    }
+
+    public void setDocumentationUrl(URI documentationUrl) {
+      this.documentationUrl = documentationUrl;
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.idem.spring.boot.autoconfigure;
 
 import dev.idem.Idempotency;
+import dev.idem.annotation.OnInProgress;
 import dev.idem.spring.web.IdempotencyExceptionHandler;
 import dev.idem.spring.web.IdempotencyKeyFilter;
 import dev.idem.spring.web.IdempotentEndpoints;
@@ -49,25 +50,34 @@ public class IdempotencyWebMvcAutoConfiguration {
    *
    * @param idempotency the engine
    * @param mappings the annotated-controller handler mappings
+   * @param properties the properties ({@code idem.web.on-in-progress})
    * @return the registry
    */
   @Bean
   @ConditionalOnMissingBean
   public IdempotentEndpoints idempotentEndpoints(
-      Idempotency idempotency, ObjectProvider<RequestMappingHandlerMapping> mappings) {
-    return new IdempotentEndpoints(idempotency, () -> mappings.orderedStream().toList());
+      Idempotency idempotency,
+      ObjectProvider<RequestMappingHandlerMapping> mappings,
+      IdempotencyProperties properties) {
+    OnInProgress onInProgress = properties.getWeb().getOnInProgress();
+    if (onInProgress == null || onInProgress == OnInProgress.DEFAULT) {
+      throw new IllegalArgumentException("idem.web.on-in-progress must be 'reject' or 'wait'");
+    }
+    return new IdempotentEndpoints(
+        idempotency, () -> mappings.orderedStream().toList(), onInProgress);
   }
 
   /**
    * Answers Idem exceptions from {@code @Idempotent} methods with their HTTP status as problems;
    * ordered last, so that the application's own exception handlers win.
    *
+   * @param properties the properties ({@code idem.web.documentation-url})
    * @return the controller advice
    */
   @Bean
   @ConditionalOnMissingBean
-  public IdempotencyExceptionHandler idempotencyExceptionHandler() {
-    return new IdempotencyExceptionHandler();
+  public IdempotencyExceptionHandler idempotencyExceptionHandler(IdempotencyProperties properties) {
+    return new IdempotencyExceptionHandler(properties.getWeb().getDocumentationUrl());
   }
 
   /**
@@ -89,12 +99,13 @@ public class IdempotencyWebMvcAutoConfiguration {
           "idem.web.max-body-size must be between 1 byte and 2 GB: " + web.getMaxBodySize());
     }
     IdempotencyKeyFilter filter =
-        new IdempotencyKeyFilter(
-            endpoints,
-            idempotency.config().objectMapper(),
-            web.getKeyHeader(),
-            web.getReplayedHeader(),
-            (int) maxBody);
+        IdempotencyKeyFilter.builder(endpoints, idempotency.config().objectMapper())
+            .keyHeader(web.getKeyHeader())
+            .replayedHeader(web.getReplayedHeader())
+            .maxBodyBytes((int) maxBody)
+            .maxKeyLength(web.getMaxKeyLength())
+            .documentation(web.getDocumentationUrl())
+            .build();
     FilterRegistrationBean<IdempotencyKeyFilter> registration =
         new FilterRegistrationBean<>(filter);
     registration.setName("idempotencyKeyFilter");
