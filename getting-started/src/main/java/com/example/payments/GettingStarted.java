@@ -1,28 +1,32 @@
 package com.example.payments;
 
 // readme:begin imports
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.idem.Idempotency;
 import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyPolicy;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
-import dev.idem.store.redis.RedissonIdempotencyStore;
-import dev.idem.store.sql.JooqIdempotencyStore;
 import java.time.Duration;
-import org.jooq.SQLDialect;
 // readme:end imports
+// readme:begin sql-imports
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.idem.store.sql.JooqIdempotencyStore;
+import org.jooq.SQLDialect;
+// readme:end sql-imports
+// readme:begin redis-imports
+import dev.idem.store.redis.RedissonIdempotencyStore;
+// readme:end redis-imports
 
 /**
  * Charges one order twice (a client retry) on the store named on the command line and prints how
  * often the body ran:
  *
  * <pre>
- * mvn -q compile exec:java                                   # in-memory
- * mvn -q compile exec:java -Dexec.args="postgres jdbc:postgresql://127.0.0.1:5432/test?user=postgres"
- * mvn -q compile exec:java -Dexec.args="h2 jdbc:h2:mem:payments"
- * mvn -q compile exec:java -Dexec.args="redis redis://127.0.0.1:6379"
+ * mvn -q process-classes exec:java       # in-memory; process-classes is where ajc weaves
+ * mvn -q process-classes exec:java -Dexec.args="postgres jdbc:postgresql://127.0.0.1:5432/test?user=postgres"
+ * mvn -q process-classes exec:java -Dexec.args="h2 jdbc:h2:mem:payments"
+ * mvn -q process-classes exec:java -Dexec.args="redis redis://127.0.0.1:6379"
  * </pre>
  */
 public final class GettingStarted {
@@ -60,7 +64,7 @@ public final class GettingStarted {
     // readme:begin sql
     HikariConfig pool = new HikariConfig();
     pool.setJdbcUrl(jdbcUrl); // jdbc:postgresql://127.0.0.1:5432/test?user=postgres
-    try (HikariDataSource dataSource = new HikariDataSource(pool)) {
+    try (HikariDataSource dataSource = new HikariDataSource(pool)) { // closed as the app stops
       JooqIdempotencyStore store =
           JooqIdempotencyStore.builder(dataSource, dialect) // SQLDialect.POSTGRES, MARIADB, H2
               .tableName(tableName) // default "idem_records"

@@ -3,6 +3,7 @@ package com.example.payments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.idem.store.memory.InMemoryIdempotencyStore;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -11,6 +12,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jooq.SQLDialect;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +39,23 @@ class GettingStartedTest {
   @Test
   void chargesOnceOnTheInMemoryStore() {
     assertThat(GettingStarted.onInMemoryStore()).isEqualTo(1);
+  }
+
+  @Test
+  void chargesOnceWithoutWeaving() {
+    AtomicInteger gatewayCalls = new AtomicInteger();
+    CardGateway gateway =
+        cmd -> {
+          gatewayCalls.incrementAndGet();
+          return new Receipt(cmd.orderId(), cmd.amountCents(), "ch-" + gatewayCalls.get());
+        };
+    try (ProgrammaticPayments payments =
+        new ProgrammaticPayments(InMemoryIdempotencyStore.create(), gateway)) {
+      ChargeCommand cmd = new ChargeCommand("order-1", 4_200);
+      Receipt first = payments.charge(cmd);
+      assertThat(payments.charge(cmd)).isEqualTo(first);
+    }
+    assertThat(gatewayCalls).hasValue(1);
   }
 
   @Test
