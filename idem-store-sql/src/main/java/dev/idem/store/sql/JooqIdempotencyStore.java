@@ -128,6 +128,10 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
    */
   private static final String LOCKED_OPERATION = "(transactional claim)";
 
+  static {
+    silenceJooqBanner();
+  }
+
   private final Dialect dialect;
   private final Settings settings;
   private final DSLContext dsl;
@@ -146,6 +150,24 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     this.sql = new Statements(dialect, t, renderSettings(settings));
     this.transactions = builder.transactions;
     this.lockTimeout = builder.lockTimeout;
+  }
+
+  /**
+   * Keeps jOOQ from printing its logo and a tip of the day to the application's log: jOOQ reads
+   * {@code org.jooq.no-logo} and {@code org.jooq.no-tips} once, when it first renders SQL, which
+   * the store does as it is built. A property the application set, to {@code false} too, is left
+   * alone.
+   */
+  static void silenceJooqBanner() {
+    for (String property : new String[] {"org.jooq.no-logo", "org.jooq.no-tips"}) {
+      try {
+        if (System.getProperty(property) == null) {
+          System.setProperty(property, "true");
+        }
+      } catch (SecurityException e) {
+        // a security manager forbids it: jOOQ prints its banner, nothing else changes
+      }
+    }
   }
 
   /**

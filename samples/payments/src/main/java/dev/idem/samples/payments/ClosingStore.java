@@ -1,16 +1,23 @@
 package dev.idem.samples.payments;
 
 import dev.idem.spi.ForwardingIdempotencyStore;
-import dev.idem.spi.IdempotencyStore;
+import dev.idem.store.sql.JooqIdempotencyStore;
 
-/** A store that also closes the connection pool the demo created for it. */
+/** A SQL store that also closes the connection pool the demo created for it. */
 final class ClosingStore extends ForwardingIdempotencyStore {
 
+  private final String tableName;
   private final AutoCloseable pool;
 
-  ClosingStore(IdempotencyStore store, AutoCloseable pool) {
+  ClosingStore(JooqIdempotencyStore store, String tableName, AutoCloseable pool) {
     super(store);
+    this.tableName = tableName;
     this.pool = pool;
+  }
+
+  /** Returns the store's table, as given to its builder. */
+  String tableName() {
+    return tableName;
   }
 
   @Override

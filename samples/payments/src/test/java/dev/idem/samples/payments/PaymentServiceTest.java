@@ -16,6 +16,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -96,6 +101,52 @@ class PaymentServiceTest {
   @Test
   void demoChargesEveryOrderExactlyOnceOnMariaDb() throws Exception {
     assertDemoOn(sql("mariadb", TestDatabases.mariadb()), "mariadb");
+  }
+
+  @Test
+  void eachRunOnASharedDatabaseHasATableOfItsOwnDroppedAtTheEnd() throws Exception {
+    TestDatabase database = TestDatabases.postgres();
+    ClosingStore first = (ClosingStore) sql("postgres", database);
+    ClosingStore second = (ClosingStore) sql("postgres", database);
+    String firstTable = first.tableName();
+    try (first;
+        second) {
+      assertThat(firstTable).startsWith(DemoStores.TABLE_PREFIX).isNotEqualTo(second.tableName());
+      assertThat(tableExists(database, firstTable)).isTrue();
+    }
+    assertThat(tableExists(database, firstTable)).isFalse();
+  }
+
+  @Test
+  void aNamedTableIsKept() throws Exception {
+    TestDatabase database = TestDatabases.postgres();
+    String table = DemoStores.runTable();
+    try {
+      try (IdempotencyStore store =
+          DemoStores.create(
+              "postgres", database.jdbcUrl(), database.username(), database.password(), table)) {
+        assertThat(((ClosingStore) store).tableName()).isEqualTo(table);
+      }
+      assertThat(tableExists(database, table)).isTrue();
+    } finally {
+      try (Connection connection = database.dataSource().getConnection();
+          Statement statement = connection.createStatement()) {
+        statement.execute("drop table if exists \"" + table + "\"");
+      }
+    }
+  }
+
+  private static boolean tableExists(TestDatabase database, String table) throws SQLException {
+    try (Connection connection = database.dataSource().getConnection();
+        PreparedStatement query =
+            connection.prepareStatement(
+                "select count(*) from information_schema.tables where table_name = ?")) {
+      query.setString(1, table);
+      try (ResultSet rows = query.executeQuery()) {
+        rows.next();
+        return rows.getInt(1) > 0;
+      }
+    }
   }
 
   private static IdempotencyStore sql(String store, TestDatabase database) {
