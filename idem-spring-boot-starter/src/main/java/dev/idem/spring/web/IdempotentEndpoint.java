@@ -23,11 +23,13 @@ import java.lang.annotation.Target;
  *   <caption>Responses</caption>
  *   <tr><th>request</th><th>response</th></tr>
  *   <tr><td>no key, {@link #required()}</td><td>400 problem</td></tr>
- *   <tr><td>invalid key (blank, control characters)</td><td>400 problem</td></tr>
+ *   <tr><td>invalid key (not an RFC 8941 string, blank, repeated, control characters, not
+ *       ASCII, too long)</td><td>400 problem</td></tr>
  *   <tr><td>new key</td><td>the handler's response</td></tr>
  *   <tr><td>same key, same request, completed</td><td>the stored response, replayed</td></tr>
- *   <tr><td>same key, still running</td><td>WAIT: the stored response once it completes (409 if
- *       the wait times out); REJECT: 409 problem with {@code Retry-After}</td></tr>
+ *   <tr><td>same key, still running</td><td>409 problem with {@code Retry-After} (the default,
+ *       as the IETF draft requires); with WAIT opted into, the stored response once it completes
+ *       (409 if the wait times out)</td></tr>
  *   <tr><td>same key, different method, path, query or body</td><td>422 problem</td></tr>
  *   <tr><td>store unreachable</td><td>503 problem</td></tr>
  * </table>
@@ -80,7 +82,9 @@ public @interface IdempotentEndpoint {
   String lease() default "";
 
   /**
-   * What a duplicate request does while the first one runs: wait for its response, or get 409.
+   * What a duplicate request does while the first one runs: get 409 (REJECT), or wait for its
+   * response (WAIT). Left at DEFAULT, the named policy's setting applies if it has one, else {@code
+   * idem.web.on-in-progress} (REJECT unless set) — not the method defaults ({@code idem.defaults}).
    *
    * @return the in-progress behaviour
    */
