@@ -37,6 +37,13 @@ class GettingStartedTest {
   }
 
   @Test
+  void theServiceIsWovenAndItsAnnotationsAreValid() {
+    // fails when a build or an IDE run skipped ajc, instead of running unprotected
+    dev.idem.test.IdempotencyAssertions.assertWoven(PaymentService.class);
+    dev.idem.Idempotency.of(dev.idem.IdempotencyConfig.ofDefaults()).validate(PaymentService.class);
+  }
+
+  @Test
   void chargesOnceOnTheInMemoryStore() {
     assertThat(GettingStarted.onInMemoryStore()).isEqualTo(1);
   }
