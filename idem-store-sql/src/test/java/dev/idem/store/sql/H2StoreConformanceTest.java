@@ -9,7 +9,8 @@ import java.time.Duration;
 class H2StoreConformanceTest extends IdempotencyStoreContract implements PurgeContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.H2, "idem_kit_records"));
+      Databases.warmedUp(
+          Databases.freshStore(Databases.Kind.H2, Databases.table("idem_kit_records")));
 
   @Override
   public IdempotencyStore store() {

@@ -9,7 +9,8 @@ import java.time.Duration;
 class MariaDbStoreConformanceTest extends IdempotencyStoreContract implements PurgeContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.MARIADB, "idem_kit_records"));
+      Databases.warmedUp(
+          Databases.freshStore(Databases.Kind.MARIADB, Databases.table("idem_kit_records")));
 
   @Override
   public IdempotencyStore store() {

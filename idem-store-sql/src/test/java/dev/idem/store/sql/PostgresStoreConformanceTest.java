@@ -9,7 +9,8 @@ import java.time.Duration;
 class PostgresStoreConformanceTest extends IdempotencyStoreContract implements PurgeContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.POSTGRES, "idem_kit_records"));
+      Databases.warmedUp(
+          Databases.freshStore(Databases.Kind.POSTGRES, Databases.table("idem_kit_records")));
 
   @Override
   public IdempotencyStore store() {
