@@ -64,6 +64,18 @@ class IdempotencyMetricsTest {
     return timer == null ? 0 : timer.count();
   }
 
+  /** Waits, at most 20 seconds, until the store has been asked {@code atLeast} such requests. */
+  private void awaitStoreRequests(String operation, String result, long atLeast)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (storeRequests(operation, result) < atLeast) {
+      assertThat(System.nanoTime())
+          .as("%s requests with result %s reached %d within 20 s", operation, result, atLeast)
+          .isLessThan(deadline);
+      Thread.sleep(5);
+    }
+  }
+
   private long storeRequests(String operation, String result) {
     Timer timer =
         registry
@@ -195,9 +207,7 @@ class IdempotencyMetricsTest {
         idem.operation("op", String.class).waitTimeout(Duration.ofSeconds(10)).build();
     long inProgressClaims = storeRequests("claim", "in_progress");
     Future<String> waiter = pool.submit(() -> patient.execute("k", null, () -> "dup"));
-    while (storeRequests("claim", "in_progress") < inProgressClaims + 2) {
-      Thread.sleep(5); // the waiter has claimed twice: it is waiting
-    }
+    awaitStoreRequests("claim", "in_progress", inProgressClaims + 2); // the waiter is waiting
     release.countDown();
     assertThat(first.get(5, TimeUnit.SECONDS)).isEqualTo("first");
     assertThat(waiter.get(5, TimeUnit.SECONDS)).isEqualTo("first");
@@ -224,9 +234,7 @@ class IdempotencyMetricsTest {
                     }));
     started.await();
     Future<String> waiter = pool.submit(() -> op.execute("k", null, () -> "waiter ran"));
-    while (storeRequests("claim", "in_progress") < 2) {
-      Thread.sleep(5);
-    }
+    awaitStoreRequests("claim", "in_progress", 2);
     release.countDown();
     assertThatThrownBy(() -> first.get(5, TimeUnit.SECONDS))
         .hasCauseInstanceOf(IllegalStateException.class);

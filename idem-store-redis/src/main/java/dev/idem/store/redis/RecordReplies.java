@@ -129,7 +129,8 @@ final class RecordReplies {
     if (Arrays.equals(name, COMPLETED)) {
       return RecordState.COMPLETED;
     }
-    // the scripts only return live records; anything else fails as valueOf fails on it
+    // the scripts only return live records and fail on unknown states; should one get here, it
+    // fails as valueOf fails on it
     return RecordState.valueOf(new String(name, StandardCharsets.US_ASCII));
   }
 

@@ -62,12 +62,15 @@ import org.redisson.client.codec.StringCodec;
  *
  * <p><b>Failures.</b> Every failure of Redis or Redisson surfaces as {@link
  * IdempotencyStoreException} with the driver's exception as the cause; a failed claim may or may
- * not have been made, and the caller must not run the body. The same store object works again as
- * soon as Redis is reachable. How fast a dead server is detected depends on the client's timeouts:
- * a client built by {@link #fromUrl} or {@link Builder#url} gives up after about one {@link
- * Builder#timeout timeout} (one second by default); for the application's own client, keep {@code
- * timeout}, {@code connectTimeout}, {@code retryAttempts} and {@code retryDelay} small (Redisson's
- * defaults add up to tens of seconds).
+ * not have been made, and the caller must not run the body. A hash at a record's key that the store
+ * did not write as it is (an unknown state, no state, a token, lease or expiry that is not a
+ * number, an outcome kind it does not know) fails every operation the same way, and is neither
+ * taken for an absent record nor overwritten: records fail closed. The same store object works
+ * again as soon as Redis is reachable. How fast a dead server is detected depends on the client's
+ * timeouts: a client built by {@link #fromUrl} or {@link Builder#url} gives up after about one
+ * {@link Builder#timeout timeout} (one second by default); for the application's own client, keep
+ * {@code timeout}, {@code connectTimeout}, {@code retryAttempts} and {@code retryDelay} small
+ * (Redisson's defaults add up to tens of seconds).
  *
  * <p><b>Threads and connections.</b> The store starts no thread of its own and holds no connection
  * of its own. Each operation in flight borrows one connection from the client's pool of the key's

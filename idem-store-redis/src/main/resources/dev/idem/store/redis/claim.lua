@@ -6,6 +6,7 @@
 local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'lease_until',
   'outcome_kind', 'outcome', 'created_at', 'expires_at')
 local state = r[1]
+check(state, r[2], r[5], r[9])
 local live = is_live(state, r[9])
 if live and (state == 'COMPLETED' or tonumber(r[5]) > now_ms) then
   return r

@@ -1,6 +1,7 @@
 -- complete(KEYS[1]; ARGV: token, ttl_ms, outcome_kind, outcome, channel)
 -- Returns 1 when the IN_PROGRESS record held with the token was completed, else 0.
-local f = redis.call('HMGET', key, 'state', 'token', 'expires_at')
+local f = redis.call('HMGET', key, 'state', 'token', 'expires_at', 'lease_until')
+check(f[1], f[2], f[4], f[3])
 if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] or not is_live(f[1], f[3]) then
   return 0
 end

@@ -4,6 +4,7 @@
 -- when there is none.
 local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'lease_until',
   'outcome_kind', 'outcome', 'created_at', 'expires_at')
+check(r[1], r[2], r[5], r[9])
 if is_live(r[1], r[9]) then
   return r
 end

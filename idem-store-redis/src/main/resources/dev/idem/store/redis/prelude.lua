@@ -2,7 +2,8 @@
 -- state (IN_PROGRESS | COMPLETED | RELEASED), token, owner, fingerprint, lease_until,
 -- outcome_kind, outcome, created_at, expires_at; times are epoch milliseconds of the
 -- Redis server clock. RELEASED is a tombstone that only keeps the token, so the next
--- claim still issues a larger one. Kept minimal: it runs on every call.
+-- claim still issues a larger one. Any other hash fails the call (check, below).
+-- Kept minimal: it runs on every call.
 local key = KEYS[1]
 local clock = redis.call('TIME')
 local now_us = clock[1] * 1000000 + clock[2]
@@ -14,6 +15,30 @@ local now_ms = math.floor(now_us / 1000)
 -- cheapest conversion), each formatted once. Integers returned from a script are exact.
 local function int(n)
   return string.format('%d', n)
+end
+
+-- True when v is a string of decimal digits (tonumber would also take ' 42', '0x2a', '4e1').
+local function is_int(v)
+  return v and string.find(v, '^%d+$') ~= nil
+end
+
+-- Fails the call closed on a hash this store did not write as it is: an unknown state, or
+-- none while the hash exists; a token or expiry that is not a number; an in-progress record
+-- without a lease. Such a record is never taken for absent (a claim would run the body
+-- again), and nothing is written to it. Costs one EXISTS, only when the key has no state.
+local function check(state, token, lease_until, expires_at)
+  if state == 'IN_PROGRESS' or state == 'COMPLETED' then
+    if is_int(token) and is_int(expires_at) and (state == 'COMPLETED' or is_int(lease_until)) then
+      return
+    end
+  elseif state == 'RELEASED' then
+    if is_int(token) then
+      return
+    end
+  elseif not state and redis.call('EXISTS', key) == 0 then
+    return
+  end
+  error({ err = 'IDEM_CORRUPT_RECORD the record has an unknown state or malformed fields' })
 end
 
 -- True when the record is live: IN_PROGRESS or COMPLETED and not past its expiry

@@ -1,21 +1,23 @@
 package dev.idem.store.redis;
 
 import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.CompletionNotificationContract;
 import dev.idem.test.store.IdempotencyStoreContract;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The conformance kit on a 3-master Redis Cluster. */
 @ExtendWith(RedisTestSupport.class)
-class RedisClusterConformanceTest extends IdempotencyStoreContract {
+class RedisClusterConformanceTest extends IdempotencyStoreContract
+    implements CompletionNotificationContract {
 
   @Override
-  protected IdempotencyStore store() {
+  public IdempotencyStore store() {
     return RedisTestClients.clusterStore();
   }
 
   @Override
-  protected void elapse(Duration duration) {
+  public void elapse(Duration duration) {
     sleep(duration);
   }
 }

@@ -1,21 +1,23 @@
 package dev.idem.store.redis;
 
 import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.CompletionNotificationContract;
 import dev.idem.test.store.IdempotencyStoreContract;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The conformance kit through Redis Sentinel (a master and one Sentinel started for the tests). */
 @ExtendWith(RedisTestSupport.class)
-class RedisSentinelConformanceTest extends IdempotencyStoreContract {
+class RedisSentinelConformanceTest extends IdempotencyStoreContract
+    implements CompletionNotificationContract {
 
   @Override
-  protected IdempotencyStore store() {
+  public IdempotencyStore store() {
     return RedisTestClients.sentinelStore();
   }
 
   @Override
-  protected void elapse(Duration duration) {
+  public void elapse(Duration duration) {
     sleep(duration);
   }
 }

@@ -2,6 +2,7 @@ package dev.idem.store.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.idem.IdempotencyStoreException;
 import dev.idem.spi.ClaimResult;
@@ -16,8 +17,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.redisson.api.RMap;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
@@ -158,6 +164,117 @@ class RedissonIdempotencyStoreTest {
         .isInstanceOf(IdempotencyStoreException.class)
         .hasCauseInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> acquire(key)).isInstanceOf(IdempotencyStoreException.class);
+  }
+
+  /**
+   * A hash the store did not write as it is (a state it does not know, no state, or a token, lease
+   * or expiry that is not a number) fails every operation closed: a claim never treats it as absent
+   * and acquires (which would run the body), and nothing overwrites it.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("tamperedRecords")
+  void tamperedRecordFailsEveryOperationClosedAndIsLeftAlone(
+      String description, Map<String, String> fields) {
+    String key = newKey();
+    RMap<String, String> hash = rawMap(key);
+    hash.putAll(fields);
+    hash.expire(Duration.ofMinutes(5));
+
+    assertFailsClosed(() -> store.claim(key, "fp-1", "owner-1", LEASE, TTL), "claim");
+    assertFailsClosed(() -> store.claim(key, null, "owner-2", LEASE, TTL), "claim");
+    assertFailsClosed(() -> store.find(key), "find");
+    assertFailsClosed(() -> store.complete(key, 42, VALUE, TTL), "complete");
+    assertFailsClosed(() -> store.release(key, 42), "release");
+    assertFailsClosed(() -> store.renew(key, 42, LEASE), "renew");
+
+    assertThat(rawHash(key)).isEqualTo(fields);
+  }
+
+  static Stream<Arguments> tamperedRecords() {
+    long now = System.currentTimeMillis();
+    String created = Long.toString(now);
+    String expires = Long.toString(now + 600_000);
+    String lease = Long.toString(now + 60_000);
+    return Stream.of(
+        arguments(
+            "an unknown state",
+            Map.of(
+                "state",
+                "BOGUS",
+                "token",
+                "42",
+                "owner",
+                "somebody",
+                "lease_until",
+                lease,
+                "created_at",
+                created,
+                "expires_at",
+                expires)),
+        arguments(
+            "a state in another letter case",
+            Map.of(
+                "state", "completed",
+                "token", "42",
+                "owner", "somebody",
+                "created_at", created,
+                "expires_at", expires,
+                "outcome_kind", "VALUE",
+                "outcome", "{}")),
+        arguments(
+            "no state",
+            Map.of(
+                "token", "42",
+                "owner", "somebody",
+                "lease_until", lease,
+                "created_at", created,
+                "expires_at", expires)),
+        arguments("only fields the store never writes", Map.of("payload", "x")),
+        arguments(
+            "an expiry that is not a number",
+            Map.of(
+                "state", "COMPLETED",
+                "token", "42",
+                "owner", "somebody",
+                "created_at", created,
+                "expires_at", "never",
+                "outcome_kind", "VALUE",
+                "outcome", "{}")),
+        arguments(
+            "an in-progress record without a lease",
+            Map.of(
+                "state", "IN_PROGRESS",
+                "token", "42",
+                "owner", "somebody",
+                "created_at", created,
+                "expires_at", expires)),
+        arguments(
+            "a token that is not a number",
+            Map.of(
+                "state",
+                "IN_PROGRESS",
+                "token",
+                "42x",
+                "owner",
+                "somebody",
+                "lease_until",
+                lease,
+                "created_at",
+                created,
+                "expires_at",
+                expires)),
+        arguments("a tombstone without a token", Map.of("state", "RELEASED")));
+  }
+
+  private static void assertFailsClosed(ThrowingCallable call, String operation) {
+    assertThatThrownBy(call)
+        .as(operation)
+        .isInstanceOfSatisfying(
+            IdempotencyStoreException.class,
+            e -> {
+              assertThat(e.store()).isEqualTo("redis");
+              assertThat(e.storeOperation()).isEqualTo(operation);
+            });
   }
 
   @Test

@@ -2,31 +2,33 @@ package dev.idem.store.sql;
 
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.test.store.IdempotencyStoreContract;
+import dev.idem.test.store.PurgeContract;
 import java.time.Duration;
 
 /** The store conformance kit on H2, in memory. */
-class H2StoreConformanceTest extends IdempotencyStoreContract {
+class H2StoreConformanceTest extends IdempotencyStoreContract implements PurgeContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.H2, "idem_kit_records"));
+      Databases.warmedUp(
+          Databases.freshStore(Databases.Kind.H2, Databases.table("idem_kit_records")));
 
   @Override
-  protected IdempotencyStore store() {
+  public IdempotencyStore store() {
     return STORE;
   }
 
   @Override
-  protected Duration lease() {
+  public Duration lease() {
     return Databases.KIT_LEASE;
   }
 
   @Override
-  protected Duration margin() {
+  public Duration margin() {
     return Databases.KIT_MARGIN;
   }
 
   @Override
-  protected void elapse(Duration duration) {
+  public void elapse(Duration duration) {
     sleep(duration); // the store uses the database's clock
   }
 }

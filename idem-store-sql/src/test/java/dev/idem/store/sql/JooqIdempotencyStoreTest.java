@@ -161,8 +161,8 @@ class JooqIdempotencyStoreTest {
   @EnumSource(Kind.class)
   void createSchemaIfMissingIsIdempotentAndWorksForSchemaQualifiedNames(Kind kind) {
     String schema = kind == Kind.POSTGRES ? "public" : kind == Kind.MARIADB ? "test" : "PUBLIC";
-    String table = schema + ".idem_qualified_" + kind.name().toLowerCase();
-    Databases.dropTable(kind, table);
+    String table = Databases.table(schema + ".idem_qualified_" + kind.name().toLowerCase());
+    Databases.freshTable(kind, table);
     JooqIdempotencyStore store =
         JooqIdempotencyStore.builder(Databases.pool(kind), kind.dialect).tableName(table).build();
 
@@ -248,7 +248,7 @@ class JooqIdempotencyStoreTest {
   @EnumSource(Kind.class)
   void timesComeFromTheDatabaseClockWithMicroseconds(Kind kind) {
     JooqIdempotencyStore store =
-        Databases.freshStore(kind, "idem_clock_" + kind.name().toLowerCase());
+        Databases.freshStore(kind, Databases.table("idem_clock_" + kind.name().toLowerCase()));
     boolean subMillisecond = false;
     for (int i = 0; i < 20; i++) {
       String key = newKey();
@@ -267,7 +267,8 @@ class JooqIdempotencyStoreTest {
 
   @Test
   void mariaDbKeysAreBinarySoCaseAndTrailingSpacesCount() {
-    JooqIdempotencyStore store = Databases.freshStore(Kind.MARIADB, "idem_binary_keys");
+    String table = Databases.table("idem_binary_keys");
+    JooqIdempotencyStore store = Databases.freshStore(Kind.MARIADB, table);
     String base = newKey();
     for (String key : List.of(base + "k", base + "K", base + "k ", base + "k\t")) {
       assertThat(store.claim(key, null, key, LEASE, TTL))
@@ -278,7 +279,8 @@ class JooqIdempotencyStoreTest {
         Databases.dsl(Kind.MARIADB)
             .fetchValue(
                 "select data_type from information_schema.columns where table_schema = database()"
-                    + " and table_name = 'idem_binary_keys' and column_name = 'idem_key'")
+                    + " and table_name = ? and column_name = 'idem_key'",
+                table)
             .toString();
     assertThat(type).isEqualTo("varbinary");
   }
@@ -296,7 +298,7 @@ class JooqIdempotencyStoreTest {
   @EnumSource(Kind.class)
   void ownersLongerThanTheColumnAreCut(Kind kind) {
     JooqIdempotencyStore store =
-        Databases.freshStore(kind, "idem_owner_" + kind.name().toLowerCase());
+        Databases.freshStore(kind, Databases.table("idem_owner_" + kind.name().toLowerCase()));
     String key = newKey();
 
     acquired(store.claim(key, null, "o".repeat(5_000), LEASE, TTL));

@@ -64,8 +64,8 @@ abstract class OutageCases {
     config.setConnectionTimeout(250);
     config.setValidationTimeout(250);
     pool = new HikariDataSource(config);
-    String table = "idem_outage_" + kind().name().toLowerCase();
-    Databases.dropTable(kind(), table);
+    String table = Databases.table("idem_outage_" + kind().name().toLowerCase());
+    Databases.freshTable(kind(), table);
     store =
         JooqIdempotencyStore.builder(pool, kind().dialect)
             .tableName(table)

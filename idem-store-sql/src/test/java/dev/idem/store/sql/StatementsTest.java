@@ -80,7 +80,7 @@ class StatementsTest {
       value = Kind.class,
       names = {"POSTGRES", "MARIADB"})
   void aClaimIsOneStatementWhetherTheKeyIsNewOrCompleted(Kind kind) {
-    String table = "idem_trips_" + kind.name().toLowerCase();
+    String table = Databases.table("idem_trips_" + kind.name().toLowerCase());
     Databases.freshStore(kind, table);
     List<String> statements = Collections.synchronizedList(new ArrayList<>());
     JooqIdempotencyStore store =
@@ -104,7 +104,7 @@ class StatementsTest {
   /** A context whose settings would inline bind values cannot break the rendered statements. */
   @Test
   void settingsThatInlineValuesAreOverriddenForTheStoresStatements() {
-    String table = "idem_inline_settings";
+    String table = Databases.table("idem_inline_settings");
     Databases.freshStore(Kind.H2, table);
     Settings inlining =
         new Settings()

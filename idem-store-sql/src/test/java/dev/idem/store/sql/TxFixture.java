@@ -51,7 +51,7 @@ final class TxFixture {
                     .set(kind.dialect))
             : DSL.using(Databases.pool(kind), kind.dialect);
     this.dsl = binding.bind(base);
-    Databases.dropTable(kind, recordsTable);
+    Databases.freshTable(kind, recordsTable);
     this.store =
         JooqIdempotencyStore.builder(dsl)
             .tableName(recordsTable)
@@ -65,7 +65,7 @@ final class TxFixture {
         DSL.field(businessName.append(DSL.quotedName("biz_key")), SQLDataType.VARCHAR);
     this.executedBy =
         DSL.field(businessName.append(DSL.quotedName("executed_by")), SQLDataType.VARCHAR);
-    Databases.dropTable(kind, businessTable);
+    Databases.freshTable(kind, businessTable);
     String key =
         kind == Kind.MARIADB
             ? "varchar(255) character set utf8mb4 collate utf8mb4_bin"
@@ -79,14 +79,24 @@ final class TxFixture {
 
   /** A fixture whose transactions use jOOQ's default provider (bodies write through trx.dsl()). */
   static TxFixture create(Kind kind, String prefix, Duration lockTimeout) {
-    return new TxFixture(kind, prefix + "_records", prefix + "_business", false, lockTimeout);
+    return new TxFixture(
+        kind,
+        Databases.table(prefix + "_records"),
+        Databases.table(prefix + "_business"),
+        false,
+        lockTimeout);
   }
 
   /**
    * A fixture whose {@code dsl} joins the thread's transaction (ThreadLocalTransactionProvider).
    */
   static TxFixture threadLocal(Kind kind, String prefix, Duration lockTimeout) {
-    return new TxFixture(kind, prefix + "_records", prefix + "_business", true, lockTimeout);
+    return new TxFixture(
+        kind,
+        Databases.table(prefix + "_records"),
+        Databases.table(prefix + "_business"),
+        true,
+        lockTimeout);
   }
 
   /** A business write, through {@code ctx}. */

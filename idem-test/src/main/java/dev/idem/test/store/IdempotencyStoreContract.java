@@ -1,12 +1,16 @@
 package dev.idem.test.store;
 
+import static dev.idem.test.store.ContractFixtures.FINGERPRINT;
+import static dev.idem.test.store.ContractFixtures.OWNER;
+import static dev.idem.test.store.ContractFixtures.TTL;
+import static dev.idem.test.store.ContractFixtures.VALUE;
+import static dev.idem.test.store.ContractFixtures.acquired;
+import static dev.idem.test.store.ContractFixtures.newKey;
+import static dev.idem.test.store.ContractFixtures.newKeys;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.idem.spi.ClaimResult;
-import dev.idem.spi.CompletionNotifier;
-import dev.idem.spi.ExpiredRecordPurger;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
@@ -25,7 +29,6 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -43,15 +46,21 @@ import org.junit.jupiter.api.Test;
 /**
  * The contract every {@link IdempotencyStore} passes: claim, complete, release, renew, find,
  * expiry, takeover, fencing and concurrency. A store extends this class once per database or
- * topology and implements the two abstract methods; everything else is inherited.
+ * topology and implements the two abstract methods; everything else is inherited. A store that
+ * declares an optional capability also implements that capability's contract: {@link
+ * CompletionNotificationContract} for {@link IdempotencyStore#completionNotifier()}, {@link
+ * PurgeContract} for {@link IdempotencyStore#purger()}. The kit checks that the declared
+ * capabilities and the implemented contracts match, so no test is ever skipped and no capability
+ * goes untested.
  *
  * <pre>{@code
- * class InMemoryStoreConformanceTest extends IdempotencyStoreContract {
+ * class InMemoryStoreConformanceTest extends IdempotencyStoreContract
+ *     implements CompletionNotificationContract {
  *   private final MutableClock clock = MutableClock.create();
  *   private final IdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
  *
- *   protected IdempotencyStore store() { return store; }
- *   protected void elapse(Duration d) { clock.advance(d); }
+ *   public IdempotencyStore store() { return store; }
+ *   public void elapse(Duration d) { clock.advance(d); }
  * }
  * }</pre>
  *
@@ -63,15 +72,9 @@ import org.junit.jupiter.api.Test;
  * <p>Time-based tests only ever wait through {@link #elapse}, in steps of {@link #lease()} and
  * {@link #margin()}: a record is checked to be still there {@code margin()} before the moment it
  * may go, and gone {@code margin()} after it. Timestamps are only compared with other timestamps of
- * the same store, never with the JVM's clock. Tests of optional capabilities ({@link
- * IdempotencyStore#completionNotifier()}, {@link IdempotencyStore#purger()}) are reported as
- * skipped for stores that do not declare them. The purge test expects no other purger to run on the
- * same backend at the same time.
+ * the same store, never with the JVM's clock.
  */
 public abstract class IdempotencyStoreContract {
-
-  /** The time-to-live of records in tests that are not about expiry: longer than any test. */
-  private static final Duration TTL = Duration.ofHours(1);
 
   /** How far timestamps of one record may stray from the arithmetic that defines them. */
   private static final Duration TIMESTAMP_SLACK = Duration.ofMinutes(1);
@@ -82,14 +85,9 @@ public abstract class IdempotencyStoreContract {
   private static final int FUZZ_THREADS = 16;
   private static final int FUZZ_KEYS = 200;
 
-  private static final String OWNER = "kit-node-1/kit-thread-1";
   private static final String OTHER_OWNER = "kit-node-2/kit-thread-7";
-  private static final String FINGERPRINT =
-      "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
   private static final String OTHER_FINGERPRINT =
       "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c";
-  private static final Outcome VALUE =
-      Outcome.of(OutcomeKind.VALUE, "{\"receipt\":\"r-1\"}".getBytes(StandardCharsets.UTF_8));
   private static final Outcome OTHER_VALUE =
       Outcome.of(OutcomeKind.VALUE, "{\"receipt\":\"r-2\"}".getBytes(StandardCharsets.UTF_8));
 
@@ -98,7 +96,7 @@ public abstract class IdempotencyStoreContract {
    *
    * @return the store
    */
-  protected abstract IdempotencyStore store();
+  public abstract IdempotencyStore store();
 
   /**
    * Lets {@code duration} of the store's time pass: advances an injected clock, or sleeps when the
@@ -106,7 +104,7 @@ public abstract class IdempotencyStoreContract {
    *
    * @param duration how much time passes
    */
-  protected abstract void elapse(Duration duration);
+  public abstract void elapse(Duration duration);
 
   /**
    * Returns the lease the kit uses in time-based tests. Server-clock stores keep the default,
@@ -114,7 +112,7 @@ public abstract class IdempotencyStoreContract {
    *
    * @return the lease
    */
-  protected Duration lease() {
+  public Duration lease() {
     return Duration.ofMillis(400);
   }
 
@@ -124,18 +122,8 @@ public abstract class IdempotencyStoreContract {
    *
    * @return the margin
    */
-  protected Duration margin() {
+  public Duration margin() {
     return Duration.ofMillis(150);
-  }
-
-  /**
-   * Returns how long the notification tests wait for a listener to be called, for stores whose
-   * notifications travel through a server.
-   *
-   * @return the longest wait for one notification
-   */
-  protected Duration notificationTimeout() {
-    return Duration.ofSeconds(10);
   }
 
   /**
@@ -166,6 +154,47 @@ public abstract class IdempotencyStoreContract {
   @Test
   public void storeHasAName() {
     assertThat(store().name()).isNotBlank();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // capabilities: each one declared is tested, and only those
+
+  /**
+   * The store declares a completion notifier if and only if its test implements {@link
+   * CompletionNotificationContract}, so a notifier is never left untested.
+   */
+  @Test
+  public void completionNotifierIsDeclaredIfAndOnlyIfItsContractIsImplemented() {
+    boolean declared = store().completionNotifier().isPresent();
+    boolean tested = this instanceof CompletionNotificationContract;
+
+    assertThat(tested)
+        .as(
+            declared
+                ? "the store declares a completion notifier: %s must implement %s"
+                : "the store declares no completion notifier: %s must not implement %s",
+            getClass().getName(),
+            CompletionNotificationContract.class.getSimpleName())
+        .isEqualTo(declared);
+  }
+
+  /**
+   * The store declares a purger if and only if its test implements {@link PurgeContract}, so a
+   * purger is never left untested.
+   */
+  @Test
+  public void purgerIsDeclaredIfAndOnlyIfItsContractIsImplemented() {
+    boolean declared = store().purger().isPresent();
+    boolean tested = this instanceof PurgeContract;
+
+    assertThat(tested)
+        .as(
+            declared
+                ? "the store declares a purger: %s must implement %s"
+                : "the store declares no purger: %s must not implement %s",
+            getClass().getName(),
+            PurgeContract.class.getSimpleName())
+        .isEqualTo(declared);
   }
 
   /** A new key is acquired with a positive token, and the record is readable in progress. */
@@ -743,143 +772,7 @@ public abstract class IdempotencyStoreContract {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // completion notification (stores that declare it)
-
-  /** A subscriber of a key is notified when the key is completed. */
-  @Test
-  public void notifierWakesSubscriberOnComplete() throws InterruptedException {
-    CompletionNotifier notifier = requireNotifier();
-    String key = newKey();
-    ClaimResult.Acquired acquired = acquire(key);
-    CountDownLatch woken = new CountDownLatch(1);
-
-    CompletionNotifier.Subscription subscription = notifier.subscribe(key, woken::countDown);
-    try {
-      assertThat(store().complete(key, acquired.token(), VALUE, TTL)).isTrue();
-
-      assertThat(woken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
-          .as("listener called within %s of the completion", notificationTimeout())
-          .isTrue();
-    } finally {
-      subscription.close();
-    }
-  }
-
-  /** A subscriber of a key is notified when the key is released. */
-  @Test
-  public void notifierWakesSubscriberOnRelease() throws InterruptedException {
-    CompletionNotifier notifier = requireNotifier();
-    String key = newKey();
-    ClaimResult.Acquired acquired = acquire(key);
-    CountDownLatch woken = new CountDownLatch(1);
-
-    CompletionNotifier.Subscription subscription = notifier.subscribe(key, woken::countDown);
-    try {
-      assertThat(store().release(key, acquired.token())).isTrue();
-
-      assertThat(woken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
-          .as("listener called within %s of the release", notificationTimeout())
-          .isTrue();
-    } finally {
-      subscription.close();
-    }
-  }
-
-  /**
-   * A closed subscription is not notified any more, while another subscription of the same key,
-   * whose listener does the same thing, still is; closing twice has no effect.
-   */
-  @Test
-  public void closedSubscriptionIsNotNotified() throws InterruptedException {
-    CompletionNotifier notifier = requireNotifier();
-    String key = newKey();
-    ClaimResult.Acquired acquired = acquire(key);
-    AtomicInteger closedCalls = new AtomicInteger();
-    CountDownLatch openWoken = new CountDownLatch(1);
-
-    CompletionNotifier.Subscription closed = notifier.subscribe(key, closedCalls::incrementAndGet);
-    CompletionNotifier.Subscription open = notifier.subscribe(key, openWoken::countDown);
-    try {
-      closed.close();
-      closed.close();
-      assertThat(store().complete(key, acquired.token(), VALUE, TTL)).isTrue();
-
-      assertThat(openWoken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
-          .as("open listener called within %s of the completion", notificationTimeout())
-          .isTrue();
-    } finally {
-      open.close();
-    }
-    assertThat(closedCalls).as("calls of the closed listener").hasValue(0);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // purge (stores that declare it)
-
-  /**
-   * The purger deletes expired records in batches of at most the requested size, and keeps live
-   * records, including an in-progress record whose time-to-live has passed but whose lease has not.
-   */
-  @Test
-  public void purgerDeletesExpiredRecordsInBoundedBatchesAndKeepsLiveOnes() {
-    ExpiredRecordPurger purger = requirePurger();
-    List<String> expiring = newKeys(5);
-    for (int i = 0; i < expiring.size(); i++) {
-      String key = expiring.get(i);
-      if (i % 2 == 0) {
-        assertThat(store().complete(key, acquire(key).token(), VALUE, lease())).isTrue();
-      } else {
-        acquired(store().claim(key, FINGERPRINT, OWNER, lease(), Duration.ofMillis(1)));
-      }
-    }
-    String liveCompleted = newKey();
-    assertThat(store().complete(liveCompleted, acquire(liveCompleted).token(), VALUE, TTL))
-        .isTrue();
-    String liveInProgress = newKey();
-    acquire(liveInProgress);
-    String leasedPastTtl = newKey();
-    acquired(store().claim(leasedPastTtl, null, OWNER, TTL, Duration.ofMillis(1)));
-    List<IdempotencyRecord> live =
-        List.of(found(liveCompleted), found(liveInProgress), found(leasedPastTtl));
-
-    elapse(lease().plus(margin()));
-
-    int batch = 2;
-    int first = purger.purgeExpired(batch);
-    assertThat(first).as("first batch").isBetween(0, batch);
-    int total = first;
-    int last = first;
-    for (int round = 0; last == batch && round < 100_000; round++) {
-      last = purger.purgeExpired(batch);
-      assertThat(last).as("batch %d", round + 2).isBetween(0, batch);
-      total += last;
-    }
-    assertThat(last).as("last batch").isLessThan(batch);
-    assertThat(total).as("records purged").isGreaterThanOrEqualTo(expiring.size());
-
-    for (IdempotencyRecord record : live) {
-      assertThat(found(record.key())).isEqualTo(record);
-    }
-    for (String key : expiring) {
-      assertThat(store().find(key)).isEmpty();
-      assertThat(acquire(key).takeover()).isFalse();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
   // helpers
-
-  private static String newKey() {
-    return "kit:" + UUID.randomUUID();
-  }
-
-  private static List<String> newKeys(int count) {
-    List<String> keys = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      keys.add(newKey());
-    }
-    return keys;
-  }
 
   private static String padTo255(String prefix, char pad) {
     StringBuilder key = new StringBuilder(255).append(prefix);
@@ -905,16 +798,11 @@ public abstract class IdempotencyStoreContract {
   }
 
   private ClaimResult.Acquired acquire(String key) {
-    return acquireAs(key, FINGERPRINT, OWNER);
+    return ContractFixtures.acquire(store(), key, lease());
   }
 
   private ClaimResult.Acquired acquireAs(String key, @Nullable String fingerprint, String owner) {
     return acquired(claimAs(key, fingerprint, owner));
-  }
-
-  private static ClaimResult.Acquired acquired(ClaimResult result) {
-    assertThat(result).as("claim result").isInstanceOf(ClaimResult.Acquired.class);
-    return (ClaimResult.Acquired) result;
   }
 
   private static IdempotencyRecord inProgress(ClaimResult result) {
@@ -928,9 +816,7 @@ public abstract class IdempotencyStoreContract {
   }
 
   private IdempotencyRecord found(String key) {
-    return store()
-        .find(key)
-        .orElseThrow(() -> new AssertionError("expected a live record, found none"));
+    return ContractFixtures.found(store(), key);
   }
 
   private static Instant leaseUntil(IdempotencyRecord record) {
@@ -1067,17 +953,5 @@ public abstract class IdempotencyStoreContract {
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  private CompletionNotifier requireNotifier() {
-    var notifier = store().completionNotifier();
-    assumeTrue(notifier.isPresent(), "the store declares no completion notifier");
-    return notifier.orElseThrow();
-  }
-
-  private ExpiredRecordPurger requirePurger() {
-    var purger = store().purger();
-    assumeTrue(purger.isPresent(), "the store declares no purger");
-    return purger.orElseThrow();
   }
 }

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -35,8 +36,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.opentest4j.TestAbortedException;
 
 /**
- * Tests the conformance kit itself: it passes a correct store with every capability, and each
- * deliberately broken store makes the kit tests that guard the broken rule fail.
+ * Tests the conformance kit itself: it passes a correct store with every capability, and one with
+ * none, without skipping anything; each deliberately broken store makes the kit tests that guard
+ * the broken rule fail; and a test whose capability contracts do not match the capabilities its
+ * store declares fails.
  */
 class IdempotencyStoreContractSelfTest {
 
@@ -46,36 +49,82 @@ class IdempotencyStoreContractSelfTest {
 
     assertThat(result.failed()).isEmpty();
     assertThat(result.skipped()).isEmpty();
-    assertThat(result.passed()).hasSize(kitTests().size()).hasSizeGreaterThan(30);
+    assertThat(result.passed())
+        .hasSize(kitTests(TestShape.BOTH).size())
+        .contains(
+            "notifierWakesSubscriberOnComplete",
+            "purgerDeletesExpiredRecordsInBoundedBatchesAndKeepsLiveOnes")
+        .hasSizeGreaterThan(35);
   }
 
   @Test
-  void kitSkipsCapabilityTestsOfStoreWithoutThem() {
-    KitResult result =
-        runKit(
-            (clock, memory) ->
-                new ForwardingStore(memory) {
-                  @Override
-                  public Optional<CompletionNotifier> completionNotifier() {
-                    return Optional.empty();
-                  }
-                });
+  void kitPassesCorrectStoreWithoutCapabilitiesWithoutSkipping() {
+    KitResult result = runKit(StoreWithoutNotifier::new);
 
     assertThat(result.failed()).isEmpty();
-    assertThat(result.skipped())
-        .containsExactlyInAnyOrder(
+    assertThat(result.skipped()).isEmpty();
+    assertThat(result.passed())
+        .hasSize(kitTests(TestShape.BASE).size())
+        .contains(
+            "completionNotifierIsDeclaredIfAndOnlyIfItsContractIsImplemented",
+            "purgerIsDeclaredIfAndOnlyIfItsContractIsImplemented")
+        .doesNotContain(
             "notifierWakesSubscriberOnComplete",
-            "notifierWakesSubscriberOnRelease",
-            "closedSubscriptionIsNotNotified",
             "purgerDeletesExpiredRecordsInBoundedBatchesAndKeepsLiveOnes");
+  }
+
+  @Test
+  void everyCapabilityContractHasTests() {
+    assertThat(kitTests(TestShape.NOTIFICATION)).hasSize(kitTests(TestShape.BASE).size() + 3);
+    assertThat(kitTests(TestShape.PURGE)).hasSize(kitTests(TestShape.BASE).size() + 1);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("brokenStores")
   void kitCatchesBrokenStore(BrokenStore broken) {
-    KitResult result = runKit(broken.factory());
+    KitResult result = runKit(broken.factory(), broken.shape());
 
     assertThat(result.failed()).containsAll(broken.caughtBy());
+    assertThat(result.skipped()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("mismatchedCapabilities")
+  void kitCatchesCapabilityDeclaredButNotTestedOrTestedButNotDeclared(BrokenStore broken) {
+    KitResult result = runKit(broken.factory(), broken.shape());
+
+    assertThat(result.failed()).containsExactlyInAnyOrderElementsOf(broken.caughtBy());
+    assertThat(result.skipped()).isEmpty();
+  }
+
+  static Stream<BrokenStore> mismatchedCapabilities() {
+    return Stream.of(
+        new BrokenStore(
+            "a notifier that its test does not check",
+            (clock, memory) -> memory,
+            TestShape.BASE,
+            List.of("completionNotifierIsDeclaredIfAndOnlyIfItsContractIsImplemented")),
+        new BrokenStore(
+            "a notification test of a store without a notifier",
+            StoreWithoutNotifier::new,
+            TestShape.NOTIFICATION,
+            List.of(
+                "completionNotifierIsDeclaredIfAndOnlyIfItsContractIsImplemented",
+                "notifierWakesSubscriberOnComplete",
+                "notifierWakesSubscriberOnRelease",
+                "closedSubscriptionIsNotNotified")),
+        new BrokenStore(
+            "a purger that its test does not check",
+            (clock, memory) -> new TrackingPurgerStore(clock, memory),
+            TestShape.NOTIFICATION,
+            List.of("purgerIsDeclaredIfAndOnlyIfItsContractIsImplemented")),
+        new BrokenStore(
+            "a purge test of a store without a purger",
+            (clock, memory) -> memory,
+            TestShape.BOTH,
+            List.of(
+                "purgerIsDeclaredIfAndOnlyIfItsContractIsImplemented",
+                "purgerDeletesExpiredRecordsInBoundedBatchesAndKeepsLiveOnes")));
   }
 
   static Stream<BrokenStore> brokenStores() {
@@ -370,7 +419,12 @@ class IdempotencyStoreContractSelfTest {
     IdempotencyStore create(MutableClock clock, InMemoryIdempotencyStore memory);
   }
 
-  record BrokenStore(String description, StoreFactory factory, List<String> caughtBy) {
+  /**
+   * A broken store and the shape of the test that runs the kit on it ({@code null}: the contracts
+   * of the capabilities the store declares).
+   */
+  record BrokenStore(
+      String description, StoreFactory factory, @Nullable TestShape shape, List<String> caughtBy) {
     @Override
     public String toString() {
       return description;
@@ -380,15 +434,27 @@ class IdempotencyStoreContractSelfTest {
   record KitResult(Set<String> passed, Set<String> failed, Set<String> skipped) {}
 
   private static BrokenStore broken(String description, StoreFactory factory, String... caughtBy) {
-    return new BrokenStore(description, factory, List.of(caughtBy));
+    return new BrokenStore(description, factory, null, List.of(caughtBy));
   }
 
+  /** Runs the kit as the test of a store that implements the contracts of its capabilities. */
   private static KitResult runKit(StoreFactory factory) {
+    return runKit(factory, null);
+  }
+
+  private static KitResult runKit(StoreFactory factory, @Nullable TestShape shape) {
+    TestShape testShape =
+        shape != null
+            ? shape
+            : TestShape.matching(
+                factory.create(
+                    MutableClock.create(),
+                    InMemoryIdempotencyStore.builder().clock(MutableClock.create()).build()));
     Set<String> passed = new TreeSet<>();
     Set<String> failed = new TreeSet<>();
     Set<String> skipped = new TreeSet<>();
-    for (Method test : kitTests()) {
-      KitRun run = new KitRun(factory);
+    for (Method test : kitTests(testShape)) {
+      KitRun run = testShape.create(factory);
       try {
         for (Method setUp : annotated(BeforeEach.class)) {
           setUp.invoke(run);
@@ -408,19 +474,91 @@ class IdempotencyStoreContractSelfTest {
     return new KitResult(passed, failed, skipped);
   }
 
-  private static List<Method> kitTests() {
-    return annotated(Test.class);
+  /** The tests of the base contract and of the capability contracts that {@code shape} has. */
+  private static List<Method> kitTests(TestShape shape) {
+    List<Method> tests = new ArrayList<>(annotated(IdempotencyStoreContract.class, Test.class));
+    if (shape.notification) {
+      tests.addAll(annotated(CompletionNotificationContract.class, Test.class));
+    }
+    if (shape.purge) {
+      tests.addAll(annotated(PurgeContract.class, Test.class));
+    }
+    return tests;
   }
 
-  private static List<Method> annotated(Class<? extends java.lang.annotation.Annotation> type) {
-    return Arrays.stream(IdempotencyStoreContract.class.getDeclaredMethods())
+  private static List<Method> annotated(
+      Class<?> contract, Class<? extends java.lang.annotation.Annotation> type) {
+    return Arrays.stream(contract.getDeclaredMethods())
         .filter(method -> method.isAnnotationPresent(type))
         .sorted(Comparator.comparing(Method::getName))
         .toList();
   }
 
-  /** One run of the kit on a fresh clock and store; notifications are awaited briefly. */
-  private static final class KitRun extends IdempotencyStoreContract {
+  private static List<Method> annotated(Class<? extends java.lang.annotation.Annotation> type) {
+    return annotated(IdempotencyStoreContract.class, type);
+  }
+
+  /** Which capability contracts the test class of a kit run implements. */
+  enum TestShape {
+    BASE(false, false),
+    NOTIFICATION(true, false),
+    PURGE(false, true),
+    BOTH(true, true);
+
+    final boolean notification;
+    final boolean purge;
+
+    TestShape(boolean notification, boolean purge) {
+      this.notification = notification;
+      this.purge = purge;
+    }
+
+    /** The shape of a correct test of {@code store}: a contract for each declared capability. */
+    static TestShape matching(IdempotencyStore store) {
+      boolean notifies = store.completionNotifier().isPresent();
+      boolean purges = store.purger().isPresent();
+      return notifies ? (purges ? BOTH : NOTIFICATION) : (purges ? PURGE : BASE);
+    }
+
+    KitRun create(StoreFactory factory) {
+      switch (this) {
+        case NOTIFICATION:
+          return new NotificationKitRun(factory);
+        case PURGE:
+          return new PurgeKitRun(factory);
+        case BOTH:
+          return new FullKitRun(factory);
+        default:
+          return new KitRun(factory);
+      }
+    }
+  }
+
+  private static final class NotificationKitRun extends KitRun
+      implements CompletionNotificationContract {
+    NotificationKitRun(StoreFactory factory) {
+      super(factory);
+    }
+  }
+
+  private static final class PurgeKitRun extends KitRun implements PurgeContract {
+    PurgeKitRun(StoreFactory factory) {
+      super(factory);
+    }
+  }
+
+  private static final class FullKitRun extends KitRun
+      implements CompletionNotificationContract, PurgeContract {
+    FullKitRun(StoreFactory factory) {
+      super(factory);
+    }
+  }
+
+  /**
+   * One run of the kit on a fresh clock and store, as the test of a store without capabilities;
+   * notifications are awaited briefly.
+   */
+  private static class KitRun extends IdempotencyStoreContract {
     private final MutableClock clock = MutableClock.create();
     private final IdempotencyStore store;
 
@@ -429,18 +567,30 @@ class IdempotencyStoreContractSelfTest {
     }
 
     @Override
-    protected IdempotencyStore store() {
+    public IdempotencyStore store() {
       return store;
     }
 
     @Override
-    protected void elapse(Duration duration) {
+    public void elapse(Duration duration) {
       clock.advance(duration);
     }
 
-    @Override
-    protected Duration notificationTimeout() {
+    /** Overrides {@link CompletionNotificationContract#notificationTimeout()} where implemented. */
+    public Duration notificationTimeout() {
       return Duration.ofMillis(200);
+    }
+  }
+
+  /** The in-memory store, declaring no completion notifier (and, as it does, no purger). */
+  private static final class StoreWithoutNotifier extends ForwardingStore {
+    StoreWithoutNotifier(MutableClock clock, IdempotencyStore delegate) {
+      super(delegate);
+    }
+
+    @Override
+    public Optional<CompletionNotifier> completionNotifier() {
+      return Optional.empty();
     }
   }
 

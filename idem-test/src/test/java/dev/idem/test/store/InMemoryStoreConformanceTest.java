@@ -6,18 +6,19 @@ import dev.idem.test.MutableClock;
 import java.time.Duration;
 
 /** The in-memory store passes the conformance kit on a clock the tests advance. */
-class InMemoryStoreConformanceTest extends IdempotencyStoreContract {
+class InMemoryStoreConformanceTest extends IdempotencyStoreContract
+    implements CompletionNotificationContract {
 
   private final MutableClock clock = MutableClock.create();
   private final IdempotencyStore store = InMemoryIdempotencyStore.builder().clock(clock).build();
 
   @Override
-  protected IdempotencyStore store() {
+  public IdempotencyStore store() {
     return store;
   }
 
   @Override
-  protected void elapse(Duration duration) {
+  public void elapse(Duration duration) {
     clock.advance(duration);
   }
 }

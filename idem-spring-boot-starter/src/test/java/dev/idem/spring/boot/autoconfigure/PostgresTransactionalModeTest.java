@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.fail;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -35,6 +37,16 @@ class PostgresTransactionalModeTest extends TransactionalModeContract {
               + URL
               + " (set IDEM_TEST_POSTGRES_URL, or start the local server): "
               + e.getMessage());
+    }
+  }
+
+  @AfterAll
+  static void dropTables() throws SQLException {
+    try (Connection connection = DriverManager.getConnection(URL, user(), "");
+        Statement statement = connection.createStatement()) {
+      statement.execute("set lock_timeout = '10s'");
+      statement.execute("drop table if exists " + TransactionalBeans.ROWS);
+      statement.execute("drop table if exists \"" + TransactionalBeans.RECORDS + "\"");
     }
   }
 

@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -15,8 +16,18 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 /** Idempotent, transactional beans that observe where their claim lives. */
 final class TransactionalBeans {
 
-  static final String ROWS = "idem_starter_rows";
-  static final String RECORDS = "idem_starter_records";
+  /**
+   * Ends the tables' names: other test JVMs share the PostgreSQL database, so each JVM uses tables
+   * of its own (the process id and a random part).
+   */
+  private static final String SUFFIX =
+      "_"
+          + ProcessHandle.current().pid()
+          + "_"
+          + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
+
+  static final String ROWS = "idem_starter_rows" + SUFFIX;
+  static final String RECORDS = "idem_starter_records" + SUFFIX;
 
   private TransactionalBeans() {}
 

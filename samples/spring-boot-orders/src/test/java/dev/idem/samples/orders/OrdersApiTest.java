@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,6 +22,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -34,11 +37,22 @@ import org.springframework.test.context.DynamicPropertySource;
  * Drives the order API over real HTTP against the real PostgreSQL: {@code IDEM_TEST_POSTGRES_URL}
  * if set, else {@code jdbc:postgresql://127.0.0.1:5432/test} as {@code postgres}. Fails, never
  * skips, when the database cannot be reached.
+ *
+ * <p>The app's table names are fixed, and other test JVMs share the database, so the app runs in a
+ * schema of this JVM's own ({@code currentSchema}), dropped with its tables after the tests.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OrdersApiTest {
 
   private static final String URL = postgresUrl();
+
+  /** This JVM's schema: the process id and a random part. */
+  private static final String SCHEMA =
+      "orders_test_"
+          + ProcessHandle.current().pid()
+          + "_"
+          + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http = HttpClient.newHttpClient();
@@ -60,8 +74,9 @@ class OrdersApiTest {
 
   @BeforeAll
   static void requireDatabase() {
-    try (Connection connection = DriverManager.getConnection(URL, user(), "")) {
-      connection.isValid(2);
+    try (Connection connection = DriverManager.getConnection(URL, user(), "");
+        Statement statement = connection.createStatement()) {
+      statement.execute("create schema " + SCHEMA);
     } catch (SQLException e) {
       fail(
           "PostgreSQL is not reachable at "
@@ -71,9 +86,20 @@ class OrdersApiTest {
     }
   }
 
+  @AfterAll
+  static void dropSchema() throws SQLException {
+    try (Connection connection = DriverManager.getConnection(URL, user(), "");
+        Statement statement = connection.createStatement()) {
+      statement.execute("set lock_timeout = '10s'");
+      statement.execute("drop schema if exists " + SCHEMA + " cascade");
+    }
+  }
+
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
-    registry.add("spring.datasource.url", () -> URL);
+    registry.add(
+        "spring.datasource.url",
+        () -> URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA);
     registry.add("spring.datasource.username", OrdersApiTest::user);
   }
 
