@@ -8,7 +8,7 @@ import java.time.Duration;
 class PostgresTakeoverThroughEngineTest extends TakeoverThroughEngineContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.POSTGRES, "idem_takeover_records"));
+      Databases.warmedUp(Databases.freshStore(Databases.Kind.POSTGRES, Databases.table("idem_takeover")));
 
   @Override
   protected IdempotencyStore store() {
