@@ -55,6 +55,12 @@ final class CountingStore implements IdempotencyStore {
   }
 
   @Override
+  public boolean delete(String key) {
+    check("delete");
+    return delegate.delete(key);
+  }
+
+  @Override
   public boolean release(String key, long token) {
     releases.incrementAndGet();
     check("release");

@@ -60,6 +60,11 @@ public abstract class ForwardingIdempotencyStore implements IdempotencyStore {
   }
 
   @Override
+  public boolean delete(String key) {
+    return delegate.delete(key);
+  }
+
+  @Override
   public Optional<IdempotencyRecord> find(String key) {
     return delegate.find(key);
   }

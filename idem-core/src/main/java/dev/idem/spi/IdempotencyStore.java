@@ -117,6 +117,23 @@ public interface IdempotencyStore extends AutoCloseable {
   boolean renew(String key, long token, Duration lease);
 
   /**
+   * Removes the record of a key whatever its state, token or owner: an operator's repair (a key
+   * stuck {@code IN_PROGRESS} whose owner is gone, a completed record that must be forgotten), not
+   * a step of the engine's algorithm. Atomic per key, like every operation.
+   *
+   * <p><b>Fencing.</b> A caller still holding a token of the removed record can no longer complete,
+   * release or renew it, and the next claim of the key acquires it with a token greater than any
+   * the key had. Waiting duplicates are woken where the store notifies them. A store that keeps
+   * tombstones to keep tokens growing (Redis) may keep one here too.
+   *
+   * @param key the composed key
+   * @return true if a record was removed (a live one, or an expired one not yet purged); false if
+   *     there was none
+   * @throws dev.idem.IdempotencyStoreException if the store fails
+   */
+  boolean delete(String key);
+
+  /**
    * Reads the live record of a key.
    *
    * @param key the composed key

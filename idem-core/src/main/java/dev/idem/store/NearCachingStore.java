@@ -211,6 +211,19 @@ public final class NearCachingStore implements IdempotencyStore {
   }
 
   /**
+   * Removes a record from this cache and from the delegate, as specified by {@link
+   * IdempotencyStore#delete}. Near caches of other JVMs keep a completed record they hold until
+   * their own TTL.
+   */
+  @Override
+  public boolean delete(String key) {
+    cache.invalidate(key);
+    boolean removed = delegate.delete(key);
+    cache.invalidate(key); // a find that raced with the delete may have cached it again
+    return removed;
+  }
+
+  /**
    * Reads a record as specified by {@link IdempotencyStore#find}: from the cache when it holds a
    * live completed record of the key, else from the delegate, caching the answer if it is
    * completed.

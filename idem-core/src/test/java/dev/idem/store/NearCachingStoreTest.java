@@ -230,6 +230,11 @@ class NearCachingStoreTest {
     }
 
     @Override
+    public boolean delete(String key) {
+      return delegate.delete(key);
+    }
+
+    @Override
     public boolean release(String key, long token) {
       releases.incrementAndGet();
       return delegate.release(key, token);

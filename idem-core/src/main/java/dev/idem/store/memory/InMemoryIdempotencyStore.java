@@ -477,6 +477,29 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  /**
+   * Removes the record of a key whatever its state or token, as specified by {@link
+   * IdempotencyStore#delete}, then notifies the key's listeners. Tokens come from one counter, so
+   * the next claim's token is greater whatever was removed.
+   *
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is blank
+   */
+  @Override
+  public boolean delete(String key) {
+    requireKey(key);
+    ClaimResult removed;
+    try {
+      removed = records.asMap().remove(key);
+    } catch (RuntimeException e) {
+      throw IdempotencyStoreException.of(NAME, "delete", e);
+    }
+    if (removed != null) {
+      notifier.fire(key);
+    }
+    return removed != null;
+  }
+
   /** The body of one release, run by {@code compute} under the key's lock. */
   private final class Release
       implements BiFunction<String, @Nullable ClaimResult, @Nullable ClaimResult> {

@@ -31,6 +31,7 @@ final class LuaScript {
   static final LuaScript RELEASE = of("release");
   static final LuaScript RENEW = of("renew");
   static final LuaScript FIND = of("find");
+  static final LuaScript DELETE = of("delete");
 
   private final String source;
   private final String sha;

@@ -219,6 +219,20 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     return decode("renew", () -> RecordReplies.integer(reply) == 1);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Removes the hash even if it holds fields this store did not write; a record with a readable
+   * token and expiry leaves a {@code RELEASED} tombstone, as a release does, so tokens keep
+   * growing.
+   */
+  @Override
+  public boolean delete(String key) {
+    Objects.requireNonNull(key, "key");
+    Object reply = run("delete", LuaScript.DELETE, key, channelName);
+    return decode("delete", () -> RecordReplies.integer(reply) == 1);
+  }
+
   @Override
   public Optional<IdempotencyRecord> find(String key) {
     Objects.requireNonNull(key, "key");

@@ -278,6 +278,23 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Deletes the row. Tokens are the database clock in microseconds, so the next claim's token is
+   * greater than the removed one's.
+   */
+  @Override
+  public boolean delete(String key) {
+    checkKey(key);
+    Object[] values = values(key);
+    try {
+      return context().connectionResult(c -> update(c, sql.delete, values)) == 1;
+    } catch (RuntimeException e) {
+      throw failure("delete", e, false);
+    }
+  }
+
   /** {@inheritDoc} */
   @Override
   public boolean renew(String key, long token, Duration lease) {

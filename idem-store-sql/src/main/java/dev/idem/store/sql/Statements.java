@@ -153,6 +153,7 @@ final class Statements {
   final Sql takeOverExpired;
   final Sql complete;
   final Sql release;
+  final Sql delete;
   final Sql renew;
 
   Statements(Dialect dialect, RecordsTable t, Settings settings) {
@@ -201,6 +202,7 @@ final class Statements {
                 .set(t.expiresAt, dialect.nowPlus(Param.TTL_MICROS.<Long>field()))
                 .where(held(dialect, t)));
     this.release = render(r, r.deleteFrom(t.table).where(held(dialect, t)));
+    this.delete = render(r, r.deleteFrom(t.table).where(t.key.eq(Param.KEY.<String>field())));
     Field<Instant> leaseUntil = dialect.nowPlus(Param.LEASE_MICROS.<Long>field());
     this.renew =
         render(

@@ -430,6 +430,64 @@ public abstract class IdempotencyStoreContract {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // delete (an operator's forced removal)
+
+  /**
+   * Deleting a claim in progress removes it whatever its token: its holder is fenced, and the next
+   * claim acquires afresh with a greater token.
+   */
+  @Test
+  public void deleteRemovesAClaimInProgressAndFencesItsHolder() {
+    String key = newKey();
+    ClaimResult.Acquired first = acquire(key);
+
+    assertThat(store().delete(key)).isTrue();
+
+    assertThat(store().find(key)).isEmpty();
+    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
+    assertThat(store().renew(key, first.token(), lease())).isFalse();
+    assertThat(store().release(key, first.token())).isFalse();
+    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
+    assertThat(second.token()).isGreaterThan(first.token());
+    assertThat(second.takeover()).isFalse();
+    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
+    assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
+    assertSameOutcome(found(key), OTHER_VALUE);
+  }
+
+  /** Deleting a completed record forgets it: the next claim acquires and may store another. */
+  @Test
+  public void deleteForgetsACompletedRecord() {
+    String key = newKey();
+    ClaimResult.Acquired first = acquire(key);
+    assertThat(store().complete(key, first.token(), VALUE, TTL)).isTrue();
+
+    assertThat(store().delete(key)).isTrue();
+
+    assertThat(store().find(key)).isEmpty();
+    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
+    assertThat(second.token()).isGreaterThan(first.token());
+    assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
+    assertSameOutcome(found(key), OTHER_VALUE);
+  }
+
+  /** Deleting a key without a record, or twice, returns false and touches no other key. */
+  @Test
+  public void deleteOfAnAbsentKeyReturnsFalseAndTouchesNoOtherKey() {
+    String key = newKey();
+    String other = newKey();
+    ClaimResult.Acquired kept = acquire(other);
+
+    assertThat(store().delete(key)).isFalse();
+    acquire(key);
+    assertThat(store().delete(key)).isTrue();
+    assertThat(store().delete(key)).isFalse();
+
+    assertThat(found(other).token()).isEqualTo(kept.token());
+    assertThat(store().complete(other, kept.token(), VALUE, TTL)).isTrue();
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // renew
 
   /** Renewal moves the lease end, so the claim is not taken over when its first lease ends. */

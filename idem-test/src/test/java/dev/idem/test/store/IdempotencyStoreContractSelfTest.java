@@ -156,6 +156,29 @@ class IdempotencyStoreContractSelfTest {
             "endedLeaseIsTakenOverAndOldTokenIsFenced",
             "concurrentCompletesStoreOnlyTheCurrentHoldersOutcome"),
         broken(
+            "delete removes only completed records",
+            (clock, memory) ->
+                new ForwardingStore(memory) {
+                  @Override
+                  public boolean delete(String key) {
+                    return delegate.find(key).filter(r -> r.isCompleted()).isPresent()
+                        && delegate.delete(key);
+                  }
+                },
+            "deleteRemovesAClaimInProgressAndFencesItsHolder",
+            "deleteOfAnAbsentKeyReturnsFalseAndTouchesNoOtherKey"),
+        broken(
+            "delete reports a removal that did not happen",
+            (clock, memory) ->
+                new ForwardingStore(memory) {
+                  @Override
+                  public boolean delete(String key) {
+                    delegate.delete(key);
+                    return true;
+                  }
+                },
+            "deleteOfAnAbsentKeyReturnsFalseAndTouchesNoOtherKey"),
+        broken(
             "renew ignores the token",
             (clock, memory) ->
                 new ForwardingStore(memory) {
