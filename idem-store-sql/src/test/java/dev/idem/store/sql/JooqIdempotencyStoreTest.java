@@ -198,7 +198,7 @@ class JooqIdempotencyStoreTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void requireSchemaNamesTheMissingTableAndItsDdl(Kind kind) {
-    String table = "idem_rt_missing_" + UUID.randomUUID().toString().substring(0, 8);
+    String table = Databases.table("idem_rt_missing");
     JooqIdempotencyStore store =
         JooqIdempotencyStore.builder(Databases.pool(kind), kind.dialect).tableName(table).build();
 
@@ -216,7 +216,7 @@ class JooqIdempotencyStoreTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void requireSchemaRefusesATableWithoutTheStoresColumns(Kind kind) {
-    String table = "idem_rt_partial_" + kind.name().toLowerCase();
+    String table = Databases.table("idem_rt_partial_" + kind.name().toLowerCase());
     Databases.dropTable(kind, table);
     Databases.dsl(kind)
         .createTable(DSL.quotedName(table))
@@ -236,7 +236,7 @@ class JooqIdempotencyStoreTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void requireSchemaAcceptsTheShippedSchema(Kind kind) {
-    String table = "idem_rt_present_" + kind.name().toLowerCase();
+    String table = Databases.table("idem_rt_present_" + kind.name().toLowerCase());
     try {
       Databases.freshStore(kind, table).requireSchema();
     } finally {
