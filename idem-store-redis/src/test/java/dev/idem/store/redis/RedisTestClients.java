@@ -17,6 +17,16 @@ import org.redisson.config.Config;
  */
 final class RedisTestClients {
 
+  /**
+   * The kit's lease and margin on Redis: longer than the kit's sub-second defaults, so that a
+   * loaded machine (the tests share two cores with other builds; Sentinel adds a hop) cannot push
+   * the few store calls of a test that is not about time past the lease.
+   */
+  static final java.time.Duration KIT_LEASE = java.time.Duration.ofMillis(1000);
+
+  static final java.time.Duration KIT_MARGIN = java.time.Duration.ofMillis(300);
+
+
   private static final String SENTINEL_MASTER = "idem-test-master";
   private static final List<RedissonClient> STARTED = new ArrayList<>();
   private static RedissonClient standalone;
