@@ -216,8 +216,8 @@ class JooqIdempotencyStoreTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void requireSchemaRefusesATableWithoutTheStoresColumns(Kind kind) {
-    String table = "idem_rt_partial_" + kind.name().toLowerCase();
-    Databases.dropTable(kind, table);
+    String table = Databases.table("idem_rt_partial_" + kind.name().toLowerCase());
+    Databases.freshTable(kind, table);
     Databases.dsl(kind)
         .createTable(DSL.quotedName(table))
         .column(DSL.quotedName("idem_key"), SQLDataType.VARCHAR(255))
@@ -236,7 +236,7 @@ class JooqIdempotencyStoreTest {
   @ParameterizedTest
   @EnumSource(Kind.class)
   void requireSchemaAcceptsTheShippedSchema(Kind kind) {
-    String table = "idem_rt_present_" + kind.name().toLowerCase();
+    String table = Databases.table("idem_rt_present_" + kind.name().toLowerCase());
     try {
       Databases.freshStore(kind, table).requireSchema();
     } finally {
