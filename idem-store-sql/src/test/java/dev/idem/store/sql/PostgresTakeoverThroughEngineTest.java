@@ -8,7 +8,8 @@ import java.time.Duration;
 class PostgresTakeoverThroughEngineTest extends TakeoverThroughEngineContract {
 
   private static final JooqIdempotencyStore STORE =
-      Databases.warmedUp(Databases.freshStore(Databases.Kind.POSTGRES, Databases.table("idem_takeover")));
+      Databases.warmedUp(
+          Databases.freshStore(Databases.Kind.POSTGRES, Databases.table("idem_takeover")));
 
   @Override
   protected IdempotencyStore store() {
