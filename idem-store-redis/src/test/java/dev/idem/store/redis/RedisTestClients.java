@@ -2,6 +2,7 @@ package dev.idem.store.redis;
 
 import dev.idem.test.servers.RedisServerProcess;
 import dev.idem.test.servers.TestRedis;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.redisson.Redisson;
@@ -18,14 +19,13 @@ import org.redisson.config.Config;
 final class RedisTestClients {
 
   /**
-   * The kit's lease and margin on Redis: longer than the kit's sub-second defaults, so that a
-   * loaded machine (the tests share two cores with other builds; Sentinel adds a hop) cannot push
-   * the few store calls of a test that is not about time past the lease.
+   * The conformance kit's lease and margin for the Redis stores: longer than the kit's defaults, as
+   * for the SQL stores, so that a loaded machine (the tests share two cores with other builds)
+   * cannot push a call past the margin the kit allows around lease and record ends.
    */
-  static final java.time.Duration KIT_LEASE = java.time.Duration.ofMillis(1000);
+  static final Duration KIT_LEASE = Duration.ofMillis(1000);
 
-  static final java.time.Duration KIT_MARGIN = java.time.Duration.ofMillis(300);
-
+  static final Duration KIT_MARGIN = Duration.ofMillis(300);
 
   private static final String SENTINEL_MASTER = "idem-test-master";
   private static final List<RedissonClient> STARTED = new ArrayList<>();

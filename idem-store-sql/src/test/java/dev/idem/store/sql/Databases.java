@@ -107,10 +107,7 @@ final class Databases {
    * @throws IllegalArgumentException if the name is not this JVM's own
    */
   static void freshTable(Kind kind, String table) {
-    if (!table.endsWith(RUN_SUFFIX)) {
-      throw new IllegalArgumentException(
-          "test tables are named by Databases.table(...), never shared with other JVMs: " + table);
-    }
+    requireOwn(table);
     CREATED.add(List.of(kind, table));
     dropTable(kind, table);
   }
@@ -175,12 +172,26 @@ final class Databases {
     return store;
   }
 
-  /** Drops a table of the shared database of {@code kind} if it exists. */
+  /**
+   * Drops a table of the shared database of {@code kind} if it exists.
+   *
+   * @param table a name made by {@link #table}
+   * @throws IllegalArgumentException if the name is not this JVM's own
+   */
   static void dropTable(Kind kind, String table) {
+    requireOwn(table);
     dsl(kind)
         .dropTableIfExists(DSL.quotedName(table.split("\\.")))
         .queryTimeout((int) CLEAN_UP_TIMEOUT.toSeconds())
         .execute();
+  }
+
+  /** Refuses a table name that another test JVM may use too: it could drop that JVM's table. */
+  private static void requireOwn(String table) {
+    if (!table.endsWith(RUN_SUFFIX)) {
+      throw new IllegalArgumentException(
+          "test tables are named by Databases.table(...), never shared with other JVMs: " + table);
+    }
   }
 
   /**

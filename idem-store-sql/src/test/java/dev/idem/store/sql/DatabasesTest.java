@@ -29,6 +29,8 @@ class DatabasesTest {
         .hasMessageContaining("Databases.table");
     assertThatThrownBy(() -> Databases.freshStore(Kind.MARIADB, "idem_records"))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Databases.dropTable(Kind.POSTGRES, "idem_records"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test

@@ -217,7 +217,7 @@ class JooqIdempotencyStoreTest {
   @EnumSource(Kind.class)
   void requireSchemaRefusesATableWithoutTheStoresColumns(Kind kind) {
     String table = Databases.table("idem_rt_partial_" + kind.name().toLowerCase());
-    Databases.dropTable(kind, table);
+    Databases.freshTable(kind, table);
     Databases.dsl(kind)
         .createTable(DSL.quotedName(table))
         .column(DSL.quotedName("idem_key"), SQLDataType.VARCHAR(255))

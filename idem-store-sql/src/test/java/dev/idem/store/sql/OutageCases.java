@@ -36,6 +36,9 @@ abstract class OutageCases {
   private static final Duration LEASE = Duration.ofSeconds(30);
   private static final Duration TTL = Duration.ofHours(1);
 
+  /** How long the store may take to answer again once the server is back. */
+  private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(20);
+
   /** Longer than HikariCP's window (500 ms) within which it hands out connections unchecked. */
   private static final Duration POOL_VALIDATION_WINDOW = Duration.ofMillis(600);
 
@@ -98,6 +101,7 @@ abstract class OutageCases {
     } finally {
       proxy.restore();
     }
+    awaitBack();
 
     assertThat(store.complete(held, token, Outcome.ofVoid(), TTL)).isTrue();
     assertThat(store.find(held).orElseThrow().state()).isEqualTo(RecordState.COMPLETED);
@@ -114,6 +118,7 @@ abstract class OutageCases {
     } finally {
       proxy.restore();
     }
+    awaitBack();
 
     assertThat(acquired(store.claim(newKey(), "fp", "o", LEASE, TTL)).token()).isPositive();
   }
@@ -137,6 +142,7 @@ abstract class OutageCases {
       } finally {
         proxy.restore();
       }
+      awaitBack();
       assertThat(bodies).as("bodies run while the store was down").hasValue(0);
 
       assertThat(charge.execute(key, key, () -> "charged " + bodies.incrementAndGet()))
@@ -144,6 +150,27 @@ abstract class OutageCases {
       assertThat(charge.execute(key, key, () -> "charged " + bodies.incrementAndGet()))
           .isEqualTo("charged 1");
       assertThat(bodies).hasValue(1);
+    }
+  }
+
+  /**
+   * Waits, at most {@link #RECOVERY_TIMEOUT}, until the same store answers again after {@link
+   * TcpProxy#restore()}. The pool's connection adder backs off while the server is away (up to
+   * seconds), so the first request after the restore may still find the pool empty; what matters is
+   * that the store recovers by itself, without being rebuilt.
+   */
+  private void awaitBack() {
+    long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        store.find(newKey());
+        return;
+      } catch (IdempotencyStoreException e) {
+        assertThat(System.nanoTime())
+            .as("store answering again within %s of the restore: %s", RECOVERY_TIMEOUT, e)
+            .isLessThan(deadline);
+        pause(Duration.ofMillis(50));
+      }
     }
   }
 
