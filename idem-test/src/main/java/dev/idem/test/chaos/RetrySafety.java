@@ -52,6 +52,7 @@ public final class RetrySafety<T> {
   private Duration backoff = Duration.ofMillis(20);
   private Duration maxBackoff = Duration.ofMillis(500);
   private Duration deadline = Duration.ofSeconds(60);
+  private java.util.function.Predicate<Throwable> retryable = RetrySafety::isIdemRetryable;
 
   private RetrySafety(Callable<T> operation) {
     this.operation = Objects.requireNonNull(operation, "operation");
@@ -126,6 +127,20 @@ public final class RetrySafety<T> {
   public RetrySafety<T> clientRetries(int maxAttempts, Duration backoff) {
     this.maxAttempts = atLeast(maxAttempts, 1, "maxAttempts");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
+    return this;
+  }
+
+  /**
+   * Sets which failures a caller retries, and which count as a documented, retryable outcome once
+   * its retries run out: by default Idem's {@link IdempotencyInProgressException} (409) and {@link
+   * IdempotencyStoreException} (503). An HTTP client test maps its 409 and 503 responses to an
+   * exception of its own and names it here.
+   *
+   * @param retryable true for a failure the client retries
+   * @return this harness
+   */
+  public RetrySafety<T> retryOn(java.util.function.Predicate<Throwable> retryable) {
+    this.retryable = Objects.requireNonNull(retryable, "retryable");
     return this;
   }
 
@@ -263,12 +278,16 @@ public final class RetrySafety<T> {
   private Outcome callOnce(String caller, int attempt) {
     try {
       return new Outcome(caller, attempt, operation.call(), null, false);
-    } catch (Throwable failure) {
+    } catch (Throwable failure) { // the operation's own failures are outcomes too
       return new Outcome(caller, attempt, null, failure, false);
     }
   }
 
-  private static boolean isRetryable(Throwable failure) {
+  private boolean isRetryable(Throwable failure) {
+    return retryable.test(failure);
+  }
+
+  private static boolean isIdemRetryable(Throwable failure) {
     return failure instanceof IdempotencyInProgressException
         || failure instanceof IdempotencyStoreException;
   }
@@ -281,7 +300,7 @@ public final class RetrySafety<T> {
   }
 
   /** What one caller ended with. */
-  private static final class Outcome {
+  private final class Outcome {
     final String caller;
     final int attempts;
     final @Nullable Object value;

@@ -1,7 +1,6 @@
 package dev.idem.samples.orders;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,10 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -22,7 +18,6 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,19 +34,12 @@ import org.springframework.test.context.DynamicPropertySource;
  * skips, when the database cannot be reached.
  *
  * <p>The app's table names are fixed, and other test JVMs share the database, so the app runs in a
- * schema of this JVM's own ({@code currentSchema}), dropped with its tables after the tests.
+ * schema of this JVM's own ({@link TestSchema}), dropped with its tables after the tests.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OrdersApiTest {
 
-  private static final String URL = postgresUrl();
-
-  /** This JVM's schema: the process id and a random part. */
-  private static final String SCHEMA =
-      "orders_test_"
-          + ProcessHandle.current().pid()
-          + "_"
-          + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36 * 36), 36);
+  private static final TestSchema SCHEMA = TestSchema.named("orders_test");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -63,44 +51,19 @@ class OrdersApiTest {
   @Autowired Orders orders;
   @Autowired SagaFaults faults;
 
-  private static String postgresUrl() {
-    String url = System.getenv("IDEM_TEST_POSTGRES_URL");
-    return url != null && !url.isBlank() ? url : "jdbc:postgresql://127.0.0.1:5432/test";
-  }
-
-  private static String user() {
-    return URL.contains("user=") ? "" : "postgres";
-  }
-
   @BeforeAll
   static void requireDatabase() {
-    try (Connection connection = DriverManager.getConnection(URL, user(), "");
-        Statement statement = connection.createStatement()) {
-      statement.execute("create schema " + SCHEMA);
-    } catch (SQLException e) {
-      fail(
-          "PostgreSQL is not reachable at "
-              + URL
-              + " (set IDEM_TEST_POSTGRES_URL, or start the local server): "
-              + e.getMessage());
-    }
+    SCHEMA.create();
   }
 
   @AfterAll
   static void dropSchema() throws SQLException {
-    try (Connection connection = DriverManager.getConnection(URL, user(), "");
-        Statement statement = connection.createStatement()) {
-      statement.execute("set lock_timeout = '10s'");
-      statement.execute("drop schema if exists " + SCHEMA + " cascade");
-    }
+    SCHEMA.drop();
   }
 
   @DynamicPropertySource
   static void database(DynamicPropertyRegistry registry) {
-    registry.add(
-        "spring.datasource.url",
-        () -> URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + SCHEMA);
-    registry.add("spring.datasource.username", OrdersApiTest::user);
+    SCHEMA.register(registry);
   }
 
   private HttpResponse<String> post(String key, String body)
