@@ -23,9 +23,9 @@ final class RedisTestClients {
    * for the SQL stores, so that a loaded machine (the tests share two cores with other builds)
    * cannot push a call past the margin the kit allows around lease and record ends.
    */
-  static final Duration KIT_LEASE = Duration.ofMillis(1000);
+  static final Duration KIT_LEASE = Duration.ofMillis(1500);
 
-  static final Duration KIT_MARGIN = Duration.ofMillis(300);
+  static final Duration KIT_MARGIN = Duration.ofMillis(600);
 
   private static final String SENTINEL_MASTER = "idem-test-master";
   private static final List<RedissonClient> STARTED = new ArrayList<>();
