@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class RetrySafetyTest {
 
-  private static final Duration LEASE = Duration.ofMillis(400);
+  private static final Duration LEASE = Duration.ofSeconds(1);
 
   private static Idempotency idem(FaultInjectingStore store) {
     return Idempotency.of(

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
  */
 class PaymentsChaosTest {
 
-  private static final Duration LEASE = Duration.ofMillis(500);
+  private static final Duration LEASE = Duration.ofMillis(1500);
 
   @AfterEach
   void tearDown() {
