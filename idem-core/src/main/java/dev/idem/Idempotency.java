@@ -139,6 +139,16 @@ public final class Idempotency implements AutoCloseable {
   }
 
   /**
+   * Returns the operator's view of this instance's records: find a key's record, delete a stuck
+   * one. See {@link IdempotencyAdmin}.
+   *
+   * @return the admin view
+   */
+  public IdempotencyAdmin admin() {
+    return new IdempotencyAdmin(config, engine, fingerprinter);
+  }
+
+  /**
    * Starts building a programmatic operation returning a plain class.
    *
    * @param name the stable operation name, part of every key

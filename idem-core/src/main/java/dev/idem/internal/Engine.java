@@ -26,6 +26,7 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -115,6 +116,28 @@ public final class Engine implements AutoCloseable {
       }
     }
     return cache;
+  }
+
+  /**
+   * Reads the record of a composed key from the store itself, not from the near cache.
+   *
+   * @param key the composed key
+   * @return the live record, or empty
+   */
+  public Optional<IdempotencyRecord> find(String key) {
+    return store.find(key);
+  }
+
+  /**
+   * Removes the record of a composed key whatever its state, as {@link IdempotencyStore#delete}
+   * does, and from this engine's near cache.
+   *
+   * @param key the composed key
+   * @return true if a record was removed
+   */
+  public boolean delete(String key) {
+    NearCachingStore cache = near;
+    return cache != null ? cache.delete(key) : store.delete(key);
   }
 
   /**

@@ -170,7 +170,13 @@ public final class Keys {
     return String.format("%04X", (int) c);
   }
 
-  static String sha256Hex(String text) {
+  /**
+   * Returns the SHA-256 of a text's UTF-8 bytes, in lower-case hex.
+   *
+   * @param text the text
+   * @return 64 hex digits
+   */
+  public static String sha256Hex(String text) {
     return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 

@@ -303,7 +303,7 @@ public final class IdempotencyKeyFilter extends OncePerRequestFilter {
     forwarded.setAttribute(KEY_ATTRIBUTE, key);
     Principal principal = request.getUserPrincipal();
     List<@Nullable String> scopedKey =
-        Arrays.asList(principal == null ? null : principal.getName(), key);
+        IdempotentEndpoints.keyValue(principal == null ? null : principal.getName(), key);
     run(endpoint, scopedKey, payload, forwarded, request, response, chain);
   }
 

@@ -122,6 +122,29 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
   }
 
   /**
+   * Returns whether an idempotent endpoint runs under an operation name.
+   *
+   * @param name the operation name
+   * @return true if an {@link IdempotentEndpoint} handler has this name
+   */
+  public boolean hasOperation(String name) {
+    return endpoints.values().stream().anyMatch(endpoint -> endpoint.name().equals(name));
+  }
+
+  /**
+   * Returns the key value under which an endpoint's operation keeps the record of a request: the
+   * list {@code [principal, key]}. Operators address records with it (see {@link
+   * dev.idem.IdempotencyAdmin}).
+   *
+   * @param principal the authenticated principal's name, or null for an anonymous request
+   * @param key the {@code Idempotency-Key} value, without the Structured Field quotes
+   * @return the key value
+   */
+  public static List<@Nullable String> keyValue(@Nullable String principal, String key) {
+    return Arrays.asList(principal, key);
+  }
+
+  /**
    * Returns the endpoint of a handler method.
    *
    * @param method the handler method

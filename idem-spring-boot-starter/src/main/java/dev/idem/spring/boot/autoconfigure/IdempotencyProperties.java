@@ -65,6 +65,7 @@ public class IdempotencyProperties {
   @NestedConfigurationProperty private final Metrics metrics = new Metrics();
   @NestedConfigurationProperty private final Purge purge = new Purge();
   @NestedConfigurationProperty private final Web web = new Web();
+  @NestedConfigurationProperty private final Admin admin = new Admin();
 
   public boolean isEnabled() {
     return enabled;
@@ -172,6 +173,10 @@ public class IdempotencyProperties {
 
   public Web getWeb() {
     return web;
+  }
+
+  public Admin getAdmin() {
+    return admin;
   }
 
   /** The store types. */
@@ -686,6 +691,23 @@ public class IdempotencyProperties {
 
     public void setDocumentationUrl(URI documentationUrl) {
       this.documentationUrl = documentationUrl;
+    }
+  }
+
+  /** The Actuator endpoint {@code /actuator/idempotency}. */
+  public static class Admin {
+    /**
+     * Whether the endpoint shows a record's stored outcome (the replayed body, which may hold
+     * customer data); by default only its kind and size.
+     */
+    private boolean showBody;
+
+    public boolean isShowBody() {
+      return showBody;
+    }
+
+    public void setShowBody(boolean showBody) {
+      this.showBody = showBody;
     }
   }
 }
