@@ -73,9 +73,10 @@ public final class IdempotencyInProgressException extends IdempotencyException {
   }
 
   /**
-   * Creates the exception for a caller whose claim was taken over while its body ran, and whose
-   * result was therefore not stored (fencing), when no outcome of the key is stored to return
-   * instead: the caller that took over failed and released the key, or the record expired.
+   * Creates the exception for a caller whose claim was lost while its body ran (taken over after
+   * its lease, or deleted by an operator), and whose result was therefore not stored (fencing),
+   * when no outcome of the key is stored to return instead: the caller that took over failed and
+   * released the key, the record was deleted, or it expired.
    *
    * @param operation the operation name
    * @return the exception
@@ -85,8 +86,9 @@ public final class IdempotencyInProgressException extends IdempotencyException {
         operation,
         "A call of operation '"
             + operation
-            + "' outlived its lease and was taken over; its result was not stored, and the"
-            + " caller that took over has stored no outcome. Retry the call",
+            + "' lost its claim while it ran (its lease ended and another caller took the key"
+            + " over, or an operator deleted the record); its result was not stored, and no other"
+            + " outcome is stored yet. Retry the call",
         null,
         null);
   }

@@ -807,7 +807,7 @@ class IdempotentOperationTest {
     assertThatThrownBy(() -> zombie.get(5, TimeUnit.SECONDS))
         .cause()
         .isInstanceOf(IdempotencyInProgressException.class)
-        .hasMessageContaining("taken over");
+        .hasMessageContaining("lost its claim");
     assertThat(op.execute("k", null, () -> "retry")).isEqualTo("retry");
   }
 

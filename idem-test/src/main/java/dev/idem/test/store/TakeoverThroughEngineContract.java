@@ -192,7 +192,7 @@ public abstract class TakeoverThroughEngineContract {
     assertThatThrownBy(() -> zombie.get(10, TimeUnit.SECONDS))
         .cause()
         .isInstanceOf(IdempotencyInProgressException.class)
-        .hasMessageContaining("taken over");
+        .hasMessageContaining("lost its claim");
     assertThat(operation(otherNode, name).execute("k", null, () -> "retried")).isEqualTo("retried");
   }
 

@@ -34,12 +34,12 @@ import org.springframework.test.context.DynamicPropertySource;
  * skips, when the database cannot be reached.
  *
  * <p>The app's table names are fixed, and other test JVMs share the database, so the app runs in a
- * schema of this JVM's own ({@link TestSchema}), dropped with its tables after the tests.
+ * schema of this JVM's own ({@link SampleDatabase}), dropped with its tables after the tests.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class OrdersApiTest {
 
-  private static final TestSchema SCHEMA = TestSchema.named("orders_test");
+  private static final SampleDatabase SCHEMA = new SampleDatabase("orders_test_");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

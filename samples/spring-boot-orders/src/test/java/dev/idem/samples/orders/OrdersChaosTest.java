@@ -39,7 +39,7 @@ import org.springframework.test.context.DynamicPropertySource;
     properties = {"idem.policies.http.lease=1s", "idem.policies.http.wait-timeout=2s"})
 class OrdersChaosTest {
 
-  private static final TestSchema SCHEMA = TestSchema.named("orders_chaos");
+  private static final SampleDatabase SCHEMA = new SampleDatabase("orders_chaos_");
   private static final Duration LEASE = Duration.ofSeconds(1);
 
   private final HttpClient http = HttpClient.newHttpClient();
