@@ -4,7 +4,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import java.util.UUID;
 import javax.sql.DataSource;
-import org.postgresql.ds.PGSimpleDataSource;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 
 /**
  * The real servers of this module's tests: RabbitMQ and PostgreSQL, from their {@code IDEM_TEST_*}
@@ -46,12 +47,17 @@ final class TestServers {
     }
   }
 
+  /** A small pool: a consumer opens several transactions per message. */
   static DataSource postgres() {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(postgresUrl());
-    try (java.sql.Connection c = ds.getConnection()) {
-      c.isValid(5);
-    } catch (Exception e) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(postgresUrl());
+    config.setMaximumPoolSize(4);
+    config.setMinimumIdle(0);
+    try {
+      HikariDataSource ds = new HikariDataSource(config);
+      Runtime.getRuntime().addShutdownHook(new Thread(ds::close));
+      return ds;
+    } catch (RuntimeException e) {
       throw new IllegalStateException(
           "PostgreSQL is not reachable at "
               + postgresUrl()
@@ -60,7 +66,6 @@ final class TestServers {
               + " to a JDBC URL",
           e);
     }
-    return ds;
   }
 
   /** A suffix for queue, exchange and table names that no other run uses. */
