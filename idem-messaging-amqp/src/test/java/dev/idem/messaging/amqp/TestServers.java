@@ -2,10 +2,10 @@ package dev.idem.messaging.amqp;
 
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import java.util.UUID;
-import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.util.UUID;
+import javax.sql.DataSource;
 
 /**
  * The real servers of this module's tests: RabbitMQ and PostgreSQL, from their {@code IDEM_TEST_*}
