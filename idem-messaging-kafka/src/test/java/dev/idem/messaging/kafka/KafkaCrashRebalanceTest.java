@@ -191,6 +191,9 @@ class KafkaCrashRebalanceTest {
     assertThat(committedByChild + get(results, Disposition.PROCESSED)).isEqualTo(N);
     assertThat(deadLettered.get()).isEqualTo(withoutId);
     assertThat(second.assignments.get()).as("the second consumer got partitions").isPositive();
+    assertThat(count("select count(*) from " + tables + "_effects where consumer = 'second'"))
+        .as("the second consumer took over work after the rebalance")
+        .isPositive();
     assertThat(first.revocations.get()).as("the first consumer gave some up").isPositive();
     assertThat(results).doesNotContainKeys(Disposition.RETRY, Disposition.DEAD_LETTER);
   }

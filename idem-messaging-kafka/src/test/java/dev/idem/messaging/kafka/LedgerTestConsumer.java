@@ -157,7 +157,7 @@ final class LedgerTestConsumer implements Runnable, AutoCloseable {
       System.out.flush();
       Thread.sleep(Long.MAX_VALUE);
     }
-    Thread.sleep(2);
+    Thread.sleep(freezeAt > 0 ? 2 : 10); // slow enough for the rebalance to land mid-work
   }
 
   /** Stops the loop from another thread; {@link #run} closes the consumer. */

@@ -119,8 +119,8 @@ public final class LedgerDemo {
     void print(PrintStream out) {
       out.printf(
           "%nKafka ledger: %d deposits on 3 partitions, %d re-published (the last one stale);"
-              + " the consumer crashed inside delivery %d%nand a new consumer resumed from the"
-              + " offsets stored in the database.%n%n",
+              + " the consumer crashed in its first%nhandler run from delivery %d on (before the"
+              + " commit); a new consumer resumed from the offsets stored in the database.%n%n",
           events, republished, CRASH_AT_DELIVERY);
       out.printf(
           "%-8s %9s %14s %16s %13s %16s%n",
@@ -293,6 +293,7 @@ public final class LedgerDemo {
     try (KafkaConsumer<String, String> kafka =
         new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
       kafka.subscribe(List.of(topic), offsets.rebalanceListener(kafka));
+      boolean[] crashed = new boolean[1];
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<String, String> record : kafka.poll(Duration.ofMillis(200))) {
@@ -316,13 +317,14 @@ public final class LedgerDemo {
                   r -> {
                     DSLContext trx = Objects.requireNonNull(binding.currentTransaction());
                     Ledger.increment(trx, Ledger.INCREMENT_IDEM, event);
-                    if (delivery == crashAt) {
+                    if (crashAt > 0 && delivery >= crashAt) {
+                      crashed[0] = true;
                       throw new IllegalStateException("simulated crash before the commit");
                     }
                   });
-          if (delivery == crashAt) {
-            return true; // the process dies here: nothing committed to Kafka, the transaction
-            // rolled back
+          if (crashed[0]) {
+            // the process dies here: nothing committed to Kafka, the transaction rolled back
+            return true;
           }
           if (result.disposition().redeliver()) {
             kafka.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
