@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.amqp.core.AmqpAdmin;
 import org.springframework.amqp.core.MessageProperties;
 import org.springframework.amqp.rabbit.core.RabbitTemplate;
+import org.springframework.amqp.rabbit.listener.RabbitListenerEndpointRegistry;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -34,6 +35,7 @@ class IdempotentRabbitListenerTest {
 
   private static JdbcTemplate cleanupJdbc;
   private static AmqpAdmin cleanupAdmin;
+  private static RabbitListenerEndpointRegistry cleanupRegistry;
 
   @DynamicPropertySource
   static void properties(DynamicPropertyRegistry registry) {
@@ -56,9 +58,14 @@ class IdempotentRabbitListenerTest {
   @Autowired AmqpAdmin admin;
   @Autowired JdbcTemplate jdbc;
   @Autowired OrderListener listener;
+  @Autowired RabbitListenerEndpointRegistry registry;
 
   @AfterAll
   static void delete() {
+    if (cleanupRegistry != null) {
+      // a running container would declare the deleted queue again
+      cleanupRegistry.stop();
+    }
     if (cleanupAdmin != null) {
       cleanupAdmin.deleteQueue(QUEUE);
       cleanupAdmin.deleteQueue(DLQ);
@@ -73,6 +80,7 @@ class IdempotentRabbitListenerTest {
   void listenerRunsOncePerMessageIdAndDeadLettersWhatItCannotHandle() throws Exception {
     cleanupJdbc = jdbc;
     cleanupAdmin = admin;
+    cleanupRegistry = registry;
     jdbc.execute("create table if not exists " + TABLE + " (message_id text, body text not null)");
 
     for (int i = 0; i < N; i++) {
