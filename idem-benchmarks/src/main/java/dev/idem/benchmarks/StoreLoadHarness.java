@@ -124,6 +124,7 @@ public final class StoreLoadHarness {
   private final String run = Long.toString(System.currentTimeMillis(), 36);
   private final List<Row> rows = new ArrayList<>();
   private int rounds = 1;
+  private List<String> impls = List.of();
   private int statsCalls = 20_000;
 
   private StoreLoadHarness(int[] threads, Duration warmup, Duration measure) {
@@ -148,6 +149,7 @@ public final class StoreLoadHarness {
     options.put("seconds", "5");
     options.put("workloads", "fresh,replay,near,duplicates");
     options.put("rounds", "1");
+    options.put("impls", String.join(",", RAW_LETTUCE, IDEM_LETTUCE, IDEM_REDISSON, RAW_REDISSON));
     options.put("stats-calls", "20000");
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--") || !options.containsKey(args[i].substring(2))) {
@@ -163,6 +165,7 @@ public final class StoreLoadHarness {
             Duration.ofSeconds(Long.parseLong(options.get("warmup"))),
             Duration.ofSeconds(Long.parseLong(options.get("seconds"))));
     harness.rounds = Integer.parseInt(options.get("rounds"));
+    harness.impls = List.of(options.get("impls").split(","));
     harness.statsCalls = Integer.parseInt(options.get("stats-calls"));
     List<String> workloads = List.of(options.get("workloads").split(","));
     System.out.printf(
@@ -219,7 +222,11 @@ public final class StoreLoadHarness {
       targets.put(IDEM_LETTUCE, new IdemTarget(lettuceStore, null));
       targets.put(IDEM_REDISSON, new IdemTarget(redissonStore, null));
       targets.put(RAW_REDISSON, new RawRedis(redisson));
-      for (int round = 1; round <= rounds; round++) {
+      targets.keySet().retainAll(impls);
+      // round 0 warms every implementation up and is not reported: otherwise the first slice of
+      // a run would also compile the client code that the slices after it then find compiled
+      int first = workloads.contains("fresh") || workloads.contains("replay") ? 0 : 1;
+      for (int round = first; round <= rounds; round++) {
         for (int n : threads) {
           if (workloads.contains("fresh")) {
             interleave("redis", "fresh", round, n, targets);
@@ -229,6 +236,7 @@ public final class StoreLoadHarness {
           }
         }
       }
+      rows.removeIf(row -> row.round == 0);
       if (workloads.contains("near")) {
         Target near =
             new IdemTarget(lettuceStore, NearCacheSettings.of(100_000, Duration.ofMinutes(5)));
@@ -238,14 +246,20 @@ public final class StoreLoadHarness {
         }
       }
       if (workloads.contains("duplicates")) {
-        duplicates("redis", IDEM_LETTUCE, idemDuplicates(lettuceStore));
-        duplicates("redis", IDEM_REDISSON, idemDuplicates(redissonStore));
-        duplicates("redis", RAW_LETTUCE, ((RawLettuce) targets.get(RAW_LETTUCE))::duplicate);
+        if (impls.contains(IDEM_LETTUCE)) {
+          duplicates("redis", IDEM_LETTUCE, idemDuplicates(lettuceStore));
+        }
+        if (impls.contains(IDEM_REDISSON)) {
+          duplicates("redis", IDEM_REDISSON, idemDuplicates(redissonStore));
+        }
+        if (impls.contains(RAW_LETTUCE)) {
+          duplicates("redis", RAW_LETTUCE, new RawLettuce(rawConnection.sync())::duplicate);
+        }
       }
       if (workloads.contains("commands")) {
         RedisCommands<String, String> info = lettuce.connect().sync();
         for (int round = 1; round <= rounds; round++) {
-          for (String impl : List.of(RAW_LETTUCE, IDEM_LETTUCE, IDEM_REDISSON, RAW_REDISSON)) {
+          for (String impl : targets.keySet()) {
             commandStats(info, impl, targets.get(impl));
           }
         }
@@ -260,27 +274,38 @@ public final class StoreLoadHarness {
 
   /**
    * One slice per implementation, one after the other, so that all of them see the same state of a
-   * shared machine; ratios are over raw Lettuce (the headline) and over raw Redisson.
+   * shared machine, in an order that rotates from round to round (no implementation always runs
+   * first or right after another); ratios are over raw Lettuce (the headline) and over raw
+   * Redisson, within the round.
    */
   private void interleave(
       String store, String workload, int round, int n, Map<String, Target> targets)
       throws Exception {
+    List<String> order = new ArrayList<>(targets.keySet());
+    java.util.Collections.rotate(order, -round);
     Map<String, Row> slice = new LinkedHashMap<>();
-    for (Map.Entry<String, Target> target : targets.entrySet()) {
+    for (String impl : order) {
+      Target target = targets.get(impl);
       Row row =
           workload.equals("fresh")
-              ? fresh(store, target.getKey(), target.getValue(), n, slice.get(RAW_LETTUCE))
-              : replay(store, target.getKey(), target.getValue(), n, slice.get(RAW_LETTUCE));
-      row.round = round;
-      slice.put(target.getKey(), row);
+              ? fresh(store, impl, target, n, null, round)
+              : replay(store, impl, target, n, null, round);
+      slice.put(impl, row);
     }
+    Row rawLettuce = slice.get(RAW_LETTUCE);
     Row rawRedisson = slice.get(RAW_REDISSON);
     for (Row row : slice.values()) {
+      if (rawLettuce != null && row != rawLettuce) {
+        row.ratio = row.opsPerSecond / rawLettuce.opsPerSecond;
+      }
       if (rawRedisson != null && row.impl.startsWith("idem")) {
         row.ratioToRedisson = row.opsPerSecond / rawRedisson.opsPerSecond;
         row.note = String.format(Locale.ROOT, "%.2f× raw-redisson", row.ratioToRedisson);
-      } else if (row.impl.equals(RAW_REDISSON) && row.ratio != null) {
+      } else if (row == rawRedisson && row.ratio != null) {
         row.note = "ratio: raw-redisson over raw-lettuce";
+      }
+      if (round == 0) {
+        row.note = "warm-up round, not reported";
       }
     }
   }
@@ -469,8 +494,14 @@ public final class StoreLoadHarness {
 
   private Row fresh(String store, String impl, Target target, int n, @Nullable Row baseline)
       throws Exception {
+    return fresh(store, impl, target, n, baseline, 1);
+  }
+
+  private Row fresh(
+      String store, String impl, Target target, int n, @Nullable Row baseline, int round)
+      throws Exception {
     LongAdder executions = new LongAdder();
-    String prefix = "f-" + run + "-" + impl + "-" + n + "-";
+    String prefix = "f-" + run + "-" + impl + "-" + n + "-" + round + "-";
     Result result =
         load(
             n,
@@ -479,13 +510,19 @@ public final class StoreLoadHarness {
             });
     // every call of the run, warm-up included, used a new key
     double perKey = executions.sum() / (double) result.calls;
-    return add(store, "fresh", impl, n, result, baseline, perKey);
+    return add(store, "fresh", impl, n, result, baseline, perKey, round);
   }
 
   private Row replay(String store, String impl, Target target, int n, @Nullable Row baseline)
       throws Exception {
+    return replay(store, impl, target, n, baseline, 1);
+  }
+
+  private Row replay(
+      String store, String impl, Target target, int n, @Nullable Row baseline, int round)
+      throws Exception {
     LongAdder executions = new LongAdder();
-    String prefix = "r-" + run + "-" + impl + "-" + n + "-";
+    String prefix = "r-" + run + "-" + impl + "-" + n + "-" + round + "-";
     String[] keys = new String[REPLAY_KEYS];
     for (int i = 0; i < keys.length; i++) {
       keys[i] = prefix + i;
@@ -499,7 +536,7 @@ public final class StoreLoadHarness {
               target.replay(keys[(int) ((thread * 7919L + i) % keys.length)], executions);
             });
     double perKey = (executions.sum() - prepared) / (double) keys.length;
-    return add(store, "replay", impl, n, result, baseline, perKey);
+    return add(store, "replay", impl, n, result, baseline, perKey, round);
   }
 
   private void prepare(Target target, String[] keys, LongAdder executions) throws Exception {
@@ -705,7 +742,7 @@ public final class StoreLoadHarness {
     final double opsPerSecond;
     final double p50Micros;
     final double p99Micros;
-    final @Nullable Double ratio;
+    @Nullable Double ratio;
     final double executionsPerKey;
     final long errors;
     String note = "";
@@ -758,7 +795,20 @@ public final class StoreLoadHarness {
       Result result,
       @Nullable Row baseline,
       double executionsPerKey) {
+    return add(store, workload, impl, n, result, baseline, executionsPerKey, 1);
+  }
+
+  private Row add(
+      String store,
+      String workload,
+      String impl,
+      int n,
+      Result result,
+      @Nullable Row baseline,
+      double executionsPerKey,
+      int round) {
     Row row = new Row(store, workload, impl, n, result, baseline, executionsPerKey);
+    row.round = round;
     rows.add(row);
     System.out.println(row.format());
     return row;
