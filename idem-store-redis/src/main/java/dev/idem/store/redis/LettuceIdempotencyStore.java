@@ -114,8 +114,7 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
     this.channelName = utf8(channel());
     this.channel = new LettuceChannel(client, channelName);
     this.notifier =
-        new PubSubCompletionNotifier(
-            channel, this::redisKey, this::watch, subscribeTimeout.toMillis());
+        new PubSubCompletionNotifier(channel, this::redisKey, subscribeTimeout.toMillis());
   }
 
   /**
@@ -249,12 +248,6 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
           RecordReplies.integer(reply); // 0: no live record
           return Optional.<IdempotencyRecord>empty();
         });
-  }
-
-  /** Marks the key's record as waited for; true when it is in progress (the watch script). */
-  private boolean watch(String key) {
-    Object reply = run("watch", LuaScript.WATCH, key);
-    return decode("watch", () -> RecordReplies.integer(reply) == 1);
   }
 
   /**

@@ -32,7 +32,6 @@ final class LuaScript {
   static final LuaScript RENEW = of("renew");
   static final LuaScript FIND = of("find");
   static final LuaScript DELETE = of("delete");
-  static final LuaScript WATCH = of("watch");
 
   private final String source;
   private final String sha;

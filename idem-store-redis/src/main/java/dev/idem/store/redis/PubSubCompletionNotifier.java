@@ -11,23 +11,20 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Wakes waiters through one Redis pub/sub channel per store: a subscription marks the record as
- * waited for (the watch script), and the complete and release scripts of a marked record {@code
- * PUBLISH} its Redis key on the channel, so a completion nobody waits for publishes nothing; a
- * record that is not in progress when the subscription is made wakes the listener at once, so that
- * the waiter reads it again. This notifier, subscribed once with a single client listener ({@link
- * Channel}: Redisson's or Lettuce's), dispatches each message to the local listeners of that key.
+ * Wakes waiters through one Redis pub/sub channel per store: the complete and release scripts
+ * {@code PUBLISH} the record's Redis key on it, and this notifier, subscribed once with a single
+ * client listener ({@link Channel}: Redisson's or Lettuce's), dispatches each message to the local
+ * listeners of that key.
  *
  * <p>One channel instead of one per key keeps a wait free of subscribe round trips: after the first
- * subscription, registering a waiter is a map insertion and one watch script. Plain {@code PUBLISH}
- * (not the sharded {@code SPUBLISH}) is used so that one channel works on every topology; on Redis
- * Cluster it is broadcast to every node, so each JVM receives every waited-for completion of the
- * cluster. That costs one small message per such completion and per JVM, which is fine until
- * completions reach tens of thousands per second; beyond that, wake-ups are best left to polling.
+ * subscription, registering a waiter is a map insertion. Plain {@code PUBLISH} (not the sharded
+ * {@code SPUBLISH}) is used so that one channel works on every topology; on Redis Cluster it is
+ * broadcast to every node, so each JVM receives every completion of the cluster. That costs one
+ * small message per completion and per JVM, which is fine until completions reach tens of thousands
+ * per second; beyond that, wake-ups are best left to polling.
  */
 final class PubSubCompletionNotifier implements CompletionNotifier {
 
@@ -50,7 +47,6 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
 
   private final Channel topic;
   private final Function<String, String> redisKeys;
-  private final Predicate<String> watch;
   private final long subscribeTimeoutMillis;
   private final ConcurrentHashMap<String, Set<Runnable>> listeners = new ConcurrentHashMap<>();
   private final Object lock = new Object();
@@ -59,13 +55,9 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
   private volatile boolean closed;
 
   PubSubCompletionNotifier(
-      Channel topic,
-      Function<String, String> redisKeys,
-      Predicate<String> watch,
-      long subscribeTimeoutMillis) {
+      Channel topic, Function<String, String> redisKeys, long subscribeTimeoutMillis) {
     this.topic = topic;
     this.redisKeys = redisKeys;
-    this.watch = watch;
     this.subscribeTimeoutMillis = subscribeTimeoutMillis;
   }
 
@@ -77,9 +69,6 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
     String redisKey = redisKeys.apply(key);
     listeners.computeIfAbsent(redisKey, k -> ConcurrentHashMap.newKeySet()).add(listener);
     awaitSubscribed();
-    if (!watched(key)) {
-      listener.run(); // not in progress (or not known): the waiter reads the record again now
-    }
     AtomicBoolean active = new AtomicBoolean(true);
     return () -> {
       if (active.compareAndSet(true, false)) {
@@ -91,19 +80,6 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
             });
       }
     };
-  }
-
-  /**
-   * Marks the key's record as waited for, so that its completion or release is published; false
-   * when the record is not in progress or the mark failed.
-   */
-  private boolean watched(String key) {
-    try {
-      return watch.test(key);
-    } catch (RuntimeException e) {
-      LOG.log(Level.DEBUG, "could not mark a record as waited for; the waiter polls", e);
-      return false;
-    }
   }
 
   /** Returns the number of keys with at least one local listener. */

@@ -59,12 +59,11 @@ import org.redisson.client.codec.StringCodec;
  * decimal text, owner and fingerprint as UTF-8, outcomes untouched. The client's own codec is never
  * used, so nothing read from Redis can instantiate a class.
  *
- * <p><b>Notification.</b> {@link #completionNotifier()} wakes waiting duplicates: a waiter marks
- * the record in progress as waited for (one script), and the complete and release scripts of a
- * marked record {@code PUBLISH} its Redis key on the channel {@code <prefix>completions}, which the
- * store subscribes to once, on the first wait (plain pub/sub, broadcast to every node of a
- * cluster); a completion nobody waits for publishes nothing. The engine still polls slowly, so a
- * lost message only delays a waiter.
+ * <p><b>Notification.</b> {@link #completionNotifier()} wakes waiting duplicates: the complete and
+ * release scripts {@code PUBLISH} the record's Redis key on the channel {@code
+ * <prefix>completions}, which the store subscribes to once, on the first wait (plain pub/sub,
+ * broadcast to every node of a cluster). The engine still polls slowly, so a lost message only
+ * delays a waiter.
  *
  * <p><b>Failures.</b> Every failure of Redis or Redisson surfaces as {@link
  * IdempotencyStoreException} with the driver's exception as the cause; a failed claim may or may
@@ -117,7 +116,6 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
         new PubSubCompletionNotifier(
             new RedissonChannel(client.getTopic(channel(), StringCodec.INSTANCE)),
             this::redisKey,
-            this::watch,
             subscribeTimeout.toMillis());
   }
 
@@ -253,12 +251,6 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
           RecordReplies.integer(reply); // 0: no live record
           return Optional.<IdempotencyRecord>empty();
         });
-  }
-
-  /** Marks the key's record as waited for; true when it is in progress (the watch script). */
-  private boolean watch(String key) {
-    Object reply = run("watch", LuaScript.WATCH, key);
-    return decode("watch", () -> RecordReplies.integer(reply) == 1);
   }
 
   /**

@@ -1,8 +1,7 @@
 -- Shared by every Idem script. Record layout: one hash per key, fields
 -- state (IN_PROGRESS | COMPLETED | RELEASED), token, owner, fingerprint, lease_until,
--- outcome_kind, outcome, created_at, expires_at, and waiters ('1' once a duplicate waits
--- for the record: its completion or release is then published); times are epoch
--- milliseconds of the Redis server clock. The hash expires at expires_at (PEXPIREAT); a
+-- outcome_kind, outcome, created_at, expires_at; times are epoch milliseconds of the Redis
+-- server clock. The hash expires at expires_at (PEXPIREAT); a
 -- hash still present past expires_at is read as absent. RELEASED is a tombstone that only keeps the token, so
 -- the next claim still issues a larger one. Any other hash fails the call (check, below).
 -- Kept minimal: it runs on every call.

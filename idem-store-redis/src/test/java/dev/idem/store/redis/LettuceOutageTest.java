@@ -178,36 +178,6 @@ class LettuceOutageTest {
     assertThat(calls(info, "cmdstat_evalsha")).isEqualTo(5);
     assertThat(calls(info, "cmdstat_script|load")).isZero();
     assertThat(calls(info, "cmdstat_eval")).isZero();
-    assertThat(calls(info, "cmdstat_publish")).as("nobody waited: nothing published").isZero();
-  }
-
-  @Test
-  void aCompletionIsPublishedOnlyWhenSomebodyWaitsForIt() throws Exception {
-    String unwatched = newKey();
-    assertThat(store.complete(unwatched, acquire(unwatched), VALUE, TTL)).isTrue();
-    String watched = newKey();
-    long token = acquire(watched);
-    CountDownLatch woken = new CountDownLatch(1);
-    RawRedis.call(server.address(), "CONFIG", "RESETSTAT");
-    CompletionNotifier.Subscription subscription =
-        store.completionNotifier().orElseThrow().subscribe(watched, woken::countDown);
-    try {
-      assertThat(woken.getCount()).as("an in-progress record waits for its message").isOne();
-      assertThat(store.complete(watched, token, VALUE, TTL)).isTrue();
-      assertThat(woken.await(10, TimeUnit.SECONDS)).isTrue();
-    } finally {
-      subscription.close();
-    }
-    String info = String.valueOf(RawRedis.call(server.address(), "INFO", "commandstats"));
-    assertThat(calls(info, "cmdstat_publish")).isEqualTo(1);
-
-    CountDownLatch completedAlready = new CountDownLatch(1);
-    store
-        .completionNotifier()
-        .orElseThrow()
-        .subscribe(unwatched, completedAlready::countDown)
-        .close();
-    assertThat(completedAlready.getCount()).as("a completed record wakes at once").isZero();
   }
 
   /** Waits until Lettuce has subscribed to the channel again on the restarted server. */

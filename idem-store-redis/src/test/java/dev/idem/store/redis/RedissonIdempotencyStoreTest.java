@@ -63,8 +63,7 @@ class RedissonIdempotencyStoreTest {
     assertThat(store.complete(key, token, VALUE, TTL.multipliedBy(2))).isTrue();
 
     Map<String, String> completed = rawHash(key);
-    // the completion leaves lease_until (a completed record ignores it: one command less), and
-    // nobody waited, so there is no waiters mark
+    // the completion leaves lease_until (a completed record ignores it: one command less)
     assertThat(completed)
         .containsOnlyKeys(
             "state",
