@@ -41,6 +41,16 @@ final class LuaScript {
     this.sha = sha1Hex(source);
   }
 
+  /** Returns the script's source, which {@code EVAL} runs and caches when a server lacks it. */
+  String source() {
+    return source;
+  }
+
+  /** Returns the SHA-1 digest of the source, which {@code EVALSHA} names the script by. */
+  String sha() {
+    return sha;
+  }
+
   private static LuaScript of(String name) {
     return new LuaScript(PRELUDE + "\n" + resource(name + ".lua"));
   }

@@ -9,15 +9,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import org.redisson.api.RTopic;
-import org.redisson.api.listener.MessageListener;
 
 /**
  * Wakes waiters through one Redis pub/sub channel per store: the complete and release scripts
  * {@code PUBLISH} the record's Redis key on it, and this notifier, subscribed once with a single
- * Redisson listener, dispatches each message to the local listeners of that key.
+ * client listener ({@link Channel}: Redisson's or Lettuce's), dispatches each message to the local
+ * listeners of that key.
  *
  * <p>One channel instead of one per key keeps a wait free of subscribe round trips: after the first
  * subscription, registering a waiter is a map insertion. Plain {@code PUBLISH} (not the sharded
@@ -33,17 +33,29 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
 
   private static final long RETRY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
-  private final RTopic topic;
+  /** The client's side of the channel: one subscription whose messages are Redis keys. */
+  interface Channel {
+    /**
+     * Subscribes to the channel, passing each message to {@code onMessage}; the future completes
+     * when the subscription is established. Called again only after a failed attempt.
+     */
+    CompletableFuture<?> subscribe(Consumer<String> onMessage);
+
+    /** Ends the subscription made by {@link #subscribe}, if any; best effort. */
+    void unsubscribe(CompletableFuture<?> subscription);
+  }
+
+  private final Channel topic;
   private final Function<String, String> redisKeys;
   private final long subscribeTimeoutMillis;
   private final ConcurrentHashMap<String, Set<Runnable>> listeners = new ConcurrentHashMap<>();
   private final Object lock = new Object();
-  private @Nullable CompletableFuture<Integer> subscription;
+  private @Nullable CompletableFuture<?> subscription;
   private long nextAttemptNanos;
   private volatile boolean closed;
 
   PubSubCompletionNotifier(
-      RTopic topic, Function<String, String> redisKeys, long subscribeTimeoutMillis) {
+      Channel topic, Function<String, String> redisKeys, long subscribeTimeoutMillis) {
     this.topic = topic;
     this.redisKeys = redisKeys;
     this.subscribeTimeoutMillis = subscribeTimeoutMillis;
@@ -86,7 +98,7 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
 
   /** Unsubscribes from the channel and forgets every listener. */
   void close() {
-    CompletableFuture<Integer> current;
+    CompletableFuture<?> current;
     synchronized (lock) {
       closed = true;
       current = subscription;
@@ -94,7 +106,7 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
     }
     listeners.clear();
     if (current != null) {
-      current.thenAccept(id -> topic.removeListenerAsync(id));
+      topic.unsubscribe(current);
     }
   }
 
@@ -106,7 +118,7 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
    * a server that refuses {@code SUBSCRIBE} does not slow every waiter down.
    */
   private void awaitSubscribed() {
-    CompletableFuture<Integer> current;
+    CompletableFuture<?> current;
     synchronized (lock) {
       if (closed) {
         return;
@@ -114,8 +126,7 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
       if (subscription == null
           || (subscription.isCompletedExceptionally()
               && System.nanoTime() - nextAttemptNanos >= 0)) {
-        MessageListener<String> onMessage = (channel, redisKey) -> dispatch(redisKey);
-        subscription = topic.addListenerAsync(String.class, onMessage).toCompletableFuture();
+        subscription = topic.subscribe(this::dispatch);
         nextAttemptNanos = System.nanoTime() + RETRY_INTERVAL_NANOS;
       }
       current = subscription;

@@ -5,9 +5,11 @@ import dev.idem.spi.Outcome;
 import dev.idem.spi.OutcomeKind;
 import dev.idem.spi.RecordState;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,6 +67,21 @@ final class RecordReplies {
   static final byte[] EMPTY = new byte[0];
 
   private RecordReplies() {}
+
+  /** Returns a positive duration in milliseconds, rounded up. */
+  static long positiveMillis(Duration duration, String what) {
+    Objects.requireNonNull(duration, what);
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(what + " must be positive: " + duration);
+    }
+    try {
+      long millis = duration.toMillis();
+      // round up: a sub-millisecond remainder must not shorten a lease
+      return Duration.ofMillis(millis).compareTo(duration) < 0 ? millis + 1 : millis;
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(what + " is too long: " + duration, e);
+    }
+  }
 
   static byte[] ascii(long value) {
     return Long.toString(value).getBytes(StandardCharsets.US_ASCII);

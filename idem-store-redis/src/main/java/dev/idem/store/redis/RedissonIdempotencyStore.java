@@ -1,6 +1,7 @@
 package dev.idem.store.redis;
 
 import static dev.idem.store.redis.RecordReplies.ascii;
+import static dev.idem.store.redis.RecordReplies.positiveMillis;
 import static dev.idem.store.redis.RecordReplies.utf8;
 
 import dev.idem.IdempotencyStoreException;
@@ -12,11 +13,15 @@ import dev.idem.spi.Outcome;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RScript;
+import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.listener.MessageListener;
 import org.redisson.client.codec.ByteArrayCodec;
 import org.redisson.client.codec.StringCodec;
 
@@ -109,7 +114,7 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     this.script = client.getScript(ByteArrayCodec.INSTANCE);
     this.notifier =
         new PubSubCompletionNotifier(
-            client.getTopic(channel(), StringCodec.INSTANCE),
+            new RedissonChannel(client.getTopic(channel(), StringCodec.INSTANCE)),
             this::redisKey,
             subscribeTimeout.toMillis());
   }
@@ -320,17 +325,22 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  private static long positiveMillis(Duration duration, String what) {
-    Objects.requireNonNull(duration, what);
-    if (duration.isNegative() || duration.isZero()) {
-      throw new IllegalArgumentException(what + " must be positive: " + duration);
+  /** The completion channel as a Redisson topic with one listener. */
+  private record RedissonChannel(RTopic topic) implements PubSubCompletionNotifier.Channel {
+    @Override
+    public CompletableFuture<?> subscribe(Consumer<String> onMessage) {
+      MessageListener<String> listener = (channel, redisKey) -> onMessage.accept(redisKey);
+      return topic.addListenerAsync(String.class, listener).toCompletableFuture();
     }
-    try {
-      long millis = duration.toMillis();
-      // round up: a sub-millisecond remainder must not shorten a lease
-      return Duration.ofMillis(millis).compareTo(duration) < 0 ? millis + 1 : millis;
-    } catch (ArithmeticException e) {
-      throw new IllegalArgumentException(what + " is too long: " + duration, e);
+
+    @Override
+    public void unsubscribe(CompletableFuture<?> subscription) {
+      subscription.thenAccept(
+          id -> {
+            if (id instanceof Integer listenerId) {
+              topic.removeListenerAsync(listenerId);
+            }
+          });
     }
   }
 

@@ -1,7 +1,9 @@
 /**
- * The Redis store of Idem, on Redisson: {@link dev.idem.store.redis.RedissonIdempotencyStore}. It
- * works on standalone Redis, Sentinel and Redis Cluster; every store operation is one Lua script
- * run by its SHA in one round trip, and waiting duplicates are woken through Redis pub/sub.
+ * The Redis store of Idem, on Redisson ({@link dev.idem.store.redis.RedissonIdempotencyStore}) or
+ * on Lettuce ({@link dev.idem.store.redis.LettuceIdempotencyStore}, with {@code lettuce-core} on
+ * the class path), sharing one record layout and one set of scripts. It works on standalone Redis,
+ * Sentinel and Redis Cluster; every store operation is one Lua script run by its SHA in one round
+ * trip, and waiting duplicates are woken through Redis pub/sub.
  */
 @NullMarked
 package dev.idem.store.redis;

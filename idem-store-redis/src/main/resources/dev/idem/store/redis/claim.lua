@@ -7,7 +7,8 @@ local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'le
   'outcome_kind', 'outcome', 'created_at', 'expires_at')
 local state = r[1]
 check(state, r[2], r[5], r[9])
-local live = is_live(state, r[9])
+local now_ms, now_us = clock()
+local live = is_live(state, r[9], now_ms)
 if live and (state == 'COMPLETED' or tonumber(r[5]) > now_ms) then
   return r
 end

@@ -11,7 +11,7 @@ if f[1] == 'RELEASED' then
   return 0
 end
 redis.call('DEL', key)
-if is_int(f[2]) and is_int(f[3]) and tonumber(f[3]) > now_ms then
+if is_int(f[2]) and is_int(f[3]) and tonumber(f[3]) > clock() then
   redis.call('HSET', key, 'state', 'RELEASED', 'token', f[2], 'expires_at', f[3])
   redis.call('PEXPIREAT', key, f[3])
 end

@@ -5,7 +5,7 @@
 local r = redis.call('HMGET', key, 'state', 'token', 'owner', 'fingerprint', 'lease_until',
   'outcome_kind', 'outcome', 'created_at', 'expires_at')
 check(r[1], r[2], r[5], r[9])
-if is_live(r[1], r[9]) then
+if is_live(r[1], r[9], clock()) then
   return r
 end
 return 0

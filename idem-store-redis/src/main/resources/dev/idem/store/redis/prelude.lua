@@ -1,13 +1,19 @@
 -- Shared by every Idem script. Record layout: one hash per key, fields
 -- state (IN_PROGRESS | COMPLETED | RELEASED), token, owner, fingerprint, lease_until,
--- outcome_kind, outcome, created_at, expires_at; times are epoch milliseconds of the
--- Redis server clock. RELEASED is a tombstone that only keeps the token, so the next
--- claim still issues a larger one. Any other hash fails the call (check, below).
+-- outcome_kind, outcome, created_at, expires_at; times are epoch milliseconds of the Redis
+-- server clock. The hash expires at expires_at (PEXPIREAT); a
+-- hash still present past expires_at is read as absent. RELEASED is a tombstone that only keeps the token, so
+-- the next claim still issues a larger one. Any other hash fails the call (check, below).
 -- Kept minimal: it runs on every call.
 local key = KEYS[1]
-local clock = redis.call('TIME')
-local now_us = clock[1] * 1000000 + clock[2]
-local now_ms = math.floor(now_us / 1000)
+
+-- The Redis clock as (epoch milliseconds, epoch microseconds): one TIME command, called by
+-- the paths that need it, after the checks that end a call early (a stale token, for one).
+local function clock()
+  local t = redis.call('TIME')
+  local us = t[1] * 1000000 + t[2]
+  return math.floor(us / 1000), us
+end
 
 -- Lua numbers are doubles: tostring and '..' round them to 14 significant digits, and
 -- redis.call formats a number argument with a slow '%.17g'. Integers are handed to Redis as
@@ -41,9 +47,8 @@ local function check(state, token, lease_until, expires_at)
   error({ err = 'IDEM_CORRUPT_RECORD the record has an unknown state or malformed fields' })
 end
 
--- True when the record is live: IN_PROGRESS or COMPLETED and not past its expiry
--- (Redis may not have evicted an expired hash yet).
-local function is_live(state, expires_at)
+-- True when the record is live: IN_PROGRESS or COMPLETED and not past its expiry at now_ms.
+local function is_live(state, expires_at, now_ms)
   local expiry = tonumber(expires_at)
   return (state == 'IN_PROGRESS' or state == 'COMPLETED') and expiry ~= nil and expiry > now_ms
 end

@@ -3,7 +3,7 @@
 -- stays as a RELEASED tombstone holding only the token, until the record's expiry.
 local f = redis.call('HMGET', key, 'state', 'token', 'expires_at', 'lease_until')
 check(f[1], f[2], f[4], f[3])
-if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] or not is_live(f[1], f[3]) then
+if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] or not is_live(f[1], f[3], clock()) then
   return 0
 end
 redis.call('HDEL', key, 'owner', 'fingerprint', 'lease_until', 'created_at', 'outcome_kind',

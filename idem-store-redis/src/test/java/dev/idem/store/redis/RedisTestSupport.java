@@ -5,9 +5,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Shuts the shared Redisson clients down, then stops the servers the fixtures started, once the
- * whole test plan of the JVM is over: an {@link AutoCloseable} in the root store is closed after
- * the last test class. A shutdown hook in each of them is the safety net.
+ * Shuts the shared Redisson and Lettuce clients down, then stops the servers the fixtures started,
+ * once the whole test plan of the JVM is over: an {@link AutoCloseable} in the root store is closed
+ * after the last test class. A shutdown hook in each of them is the safety net.
  */
 final class RedisTestSupport implements BeforeAllCallback {
 
@@ -23,6 +23,7 @@ final class RedisTestSupport implements BeforeAllCallback {
     @Override
     public void close() {
       RedisTestClients.shutdownAll();
+      LettuceTestClients.shutdownAll();
       TestRedis.stopStartedServers();
     }
   }

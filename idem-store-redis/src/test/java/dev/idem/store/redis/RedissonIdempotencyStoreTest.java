@@ -63,12 +63,14 @@ class RedissonIdempotencyStoreTest {
     assertThat(store.complete(key, token, VALUE, TTL.multipliedBy(2))).isTrue();
 
     Map<String, String> completed = rawHash(key);
+    // the completion leaves lease_until (a completed record ignores it: one command less)
     assertThat(completed)
         .containsOnlyKeys(
             "state",
             "token",
             "owner",
             "fingerprint",
+            "lease_until",
             "created_at",
             "expires_at",
             "outcome_kind",

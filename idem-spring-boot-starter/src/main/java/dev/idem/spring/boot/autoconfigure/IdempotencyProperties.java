@@ -185,7 +185,10 @@ public class IdempotencyProperties {
     MEMORY,
     /** The SQL store on the application's DataSource (PostgreSQL, MariaDB, MySQL, H2). */
     JDBC,
-    /** The Redis store on the application's RedissonClient, or on idem.redis.url. */
+    /**
+     * The Redis store on the application's client (a RedissonClient, else Spring Data Redis's
+     * Lettuce connection factory or a Lettuce client), or on idem.redis.url.
+     */
     REDIS
   }
 
@@ -473,15 +476,18 @@ public class IdempotencyProperties {
   /** The Redis store. */
   public static class Redis {
     /**
-     * A server URL (redis://host:port) for a client of Idem's own, when there is no RedissonClient
-     * bean.
+     * A server URL (redis://host:port) for a client of Idem's own, when the application has no
+     * Redisson or Lettuce client.
      */
     private @Nullable String url;
 
     /** Prefix of the Redis keys of records. */
     private String keyPrefix = "idem:";
 
-    /** Response timeout of the client Idem creates from the URL. */
+    /**
+     * Response timeout of the client Idem creates from the URL; on the application's Lettuce
+     * client, how long a store call waits for its reply (default: the client's command timeout).
+     */
     private @Nullable Duration timeout;
 
     public @Nullable String getUrl() {

@@ -16,6 +16,7 @@ import org.jooq.conf.Settings;
 import org.jooq.impl.DSL;
 import org.jooq.tools.jdbc.JDBCUtils;
 import org.redisson.api.RedissonClient;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -24,6 +25,7 @@ import org.springframework.boot.jdbc.EmbeddedDatabaseConnection;
 import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.util.ClassUtils;
 
 /** The store configurations, one per {@code idem.store} value. */
 final class IdempotencyStoreConfigurations {
@@ -143,32 +145,49 @@ final class IdempotencyStoreConfigurations {
     }
   }
 
-  /** {@code idem.store=redis}: the Redis store on the application's {@code RedissonClient}. */
+  /**
+   * {@code idem.store=redis}: the Redis store on the client the application already has, a {@code
+   * RedissonClient} bean first, else Lettuce (Spring Data Redis's {@code LettuceConnectionFactory}
+   * or a Lettuce client bean), else a Redisson client of its own from {@code idem.redis.url}.
+   */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnProperty(prefix = "idem", name = "store", havingValue = "redis")
   @ConditionalOnClass(
       name = {"dev.idem.store.redis.RedissonIdempotencyStore", "org.redisson.api.RedissonClient"})
   static class Redis {
+    private static final boolean LETTUCE =
+        ClassUtils.isPresent("io.lettuce.core.AbstractRedisClient", Redis.class.getClassLoader());
+
     @Bean
     @ConditionalOnMissingBean(dev.idem.spi.IdempotencyStore.class)
-    RedissonIdempotencyStore idempotencyStore(
-        IdempotencyProperties properties, ObjectProvider<RedissonClient> clients) {
+    dev.idem.spi.IdempotencyStore idempotencyStore(
+        IdempotencyProperties properties,
+        ObjectProvider<RedissonClient> clients,
+        ListableBeanFactory beans) {
       IdempotencyProperties.Redis redis = properties.getRedis();
       RedissonIdempotencyStore.Builder builder =
           RedissonIdempotencyStore.builder().keyPrefix(redis.getKeyPrefix());
       RedissonClient client = clients.getIfUnique();
       if (client != null) {
-        builder.client(client);
-      } else if (redis.getUrl() != null && !redis.getUrl().isBlank()) {
+        return builder.client(client).build();
+      }
+      if (LETTUCE) {
+        dev.idem.spi.IdempotencyStore lettuce = LettuceStores.fromApplication(beans, redis);
+        if (lettuce != null) {
+          return lettuce;
+        }
+      }
+      if (redis.getUrl() != null && !redis.getUrl().isBlank()) {
         builder.url(redis.getUrl());
         if (redis.getTimeout() != null) {
           builder.timeout(redis.getTimeout());
         }
-      } else {
-        throw IdempotencyConfigurationException.of(
-            "idem.store=redis needs a RedissonClient bean or idem.redis.url");
+        return builder.build();
       }
-      return builder.build();
+      throw IdempotencyConfigurationException.of(
+          "idem.store=redis needs a RedissonClient bean, a Lettuce client (Spring Data Redis's"
+              + " LettuceConnectionFactory, or a RedisClient or RedisClusterClient bean) or"
+              + " idem.redis.url");
     }
   }
 }

@@ -1,0 +1,573 @@
+package dev.idem.store.redis;
+
+import static dev.idem.store.redis.RecordReplies.ascii;
+import static dev.idem.store.redis.RecordReplies.positiveMillis;
+import static dev.idem.store.redis.RecordReplies.utf8;
+
+import dev.idem.IdempotencyStoreException;
+import dev.idem.spi.ClaimResult;
+import dev.idem.spi.CompletionNotifier;
+import dev.idem.spi.IdempotencyRecord;
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.spi.Outcome;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandInterruptedException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An {@link IdempotencyStore} on Redis through Lettuce, the client Spring Data Redis applications
+ * already hold: standalone and Sentinel (a {@link RedisClient}) or Redis Cluster (a {@link
+ * RedisClusterClient}).
+ *
+ * <pre>{@code
+ * IdempotencyStore store = LettuceIdempotencyStore.of(redisClient);          // the app's client
+ * IdempotencyStore store = LettuceIdempotencyStore.fromUrl("redis://localhost:6379"); // owns one
+ * }</pre>
+ *
+ * <p><b>Records, operations, encoding, fencing.</b> The same as {@link RedissonIdempotencyStore}'s,
+ * with the same Lua scripts: the two stores read and write each other's records, and a key prefix
+ * shared between them shares records. Each SPI operation is one {@code EVALSHA} in one round trip
+ * on the master that owns the key (Lettuce routes by the key's slot and follows {@code MOVED} and
+ * {@code ASK}); a server that does not know the script answers {@code NOSCRIPT} and the script is
+ * run once with {@code EVAL}, which also caches it there. Arguments and replies are bytes ({@link
+ * ByteArrayCodec}); nothing read from Redis can instantiate a class.
+ *
+ * <p><b>Connections.</b> The store opens one connection on the client, on first use (building never
+ * contacts Redis), and every thread shares it: Lettuce pipelines the commands of concurrent callers
+ * on it, which is what makes one connection faster than a pool. Completion notification opens one
+ * pub/sub connection on the client, on the first wait. {@link #close()} closes both; the client
+ * itself is shut down only if the store built it ({@link #fromUrl}).
+ *
+ * <p><b>Failures.</b> Every failure surfaces as {@link IdempotencyStoreException} with the driver's
+ * exception as the cause; a failed claim may or may not have been made, and the caller must not run
+ * the body. A call waits at most the store's {@link Builder#timeout timeout} (default: the
+ * connection's own command timeout, Lettuce's default being one minute; one second for a client
+ * built from a URL) and then cancels the command. Lettuce reconnects by itself, so the same store
+ * works again as soon as Redis is back. A client built from a URL rejects commands at once while
+ * disconnected; with the application's client, a claim during an outage waits for the timeout.
+ * Records a script did not write fail closed, as in {@link RedissonIdempotencyStore}.
+ *
+ * <p>Instances are thread-safe.
+ */
+public final class LettuceIdempotencyStore implements IdempotencyStore {
+
+  /** The key prefix used unless the builder sets another. */
+  public static final String DEFAULT_KEY_PREFIX = RedissonIdempotencyStore.DEFAULT_KEY_PREFIX;
+
+  private static final Duration URL_CLIENT_TIMEOUT = Duration.ofSeconds(1);
+
+  private final AbstractRedisClient client;
+  private final boolean ownsClient;
+  private final String keyPrefix;
+  private final byte[] channelName;
+  private final @Nullable Duration timeout;
+  private final PubSubCompletionNotifier notifier;
+  private final LettuceChannel channel;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Object connectLock = new Object();
+  private volatile @Nullable Connected connected;
+
+  /** The store's connection, its commands and how long a call waits for a reply. */
+  private record Connected(
+      StatefulConnection<byte[], byte[]> connection,
+      RedisScriptingAsyncCommands<byte[], byte[]> commands,
+      long timeoutNanos) {}
+
+  private LettuceIdempotencyStore(
+      AbstractRedisClient client,
+      boolean ownsClient,
+      String keyPrefix,
+      @Nullable Duration timeout,
+      Duration subscribeTimeout) {
+    this.client = client;
+    this.ownsClient = ownsClient;
+    this.keyPrefix = keyPrefix;
+    this.timeout = timeout;
+    this.channelName = utf8(channel());
+    this.channel = new LettuceChannel(client, channelName);
+    this.notifier =
+        new PubSubCompletionNotifier(channel, this::redisKey, subscribeTimeout.toMillis());
+  }
+
+  /**
+   * Returns a store on the application's client, with the default key prefix. {@link #close()}
+   * closes the store's connections and leaves the client running.
+   *
+   * @param client a {@link RedisClient} (standalone or Sentinel) or a {@link RedisClusterClient}
+   * @return the store
+   */
+  public static LettuceIdempotencyStore of(AbstractRedisClient client) {
+    return builder().client(client).build();
+  }
+
+  /**
+   * Returns a store on a client of its own for one Redis server, with a one-second timeout,
+   * commands rejected at once while disconnected, and the default key prefix; {@link #close()}
+   * shuts the client down.
+   *
+   * @param url {@code redis://host:port} or {@code rediss://host:port}, with optional {@code
+   *     user:password@}
+   * @return the store
+   */
+  public static LettuceIdempotencyStore fromUrl(String url) {
+    return builder().url(url).build();
+  }
+
+  /**
+   * Returns a builder of stores.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return RedissonIdempotencyStore.NAME;
+  }
+
+  @Override
+  public ClaimResult claim(
+      String key, @Nullable String fingerprint, String owner, Duration lease, Duration ttl) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(owner, "owner");
+    long leaseMillis = positiveMillis(lease, "lease");
+    long ttlMillis = positiveMillis(ttl, "ttl");
+    Object reply =
+        run(
+            "claim",
+            LuaScript.CLAIM,
+            key,
+            ascii(leaseMillis),
+            ascii(ttlMillis),
+            utf8(owner),
+            fingerprint == null ? RecordReplies.ZERO : RecordReplies.ONE,
+            fingerprint == null ? RecordReplies.EMPTY : utf8(fingerprint));
+    return decode(
+        "claim",
+        () -> {
+          if (!RecordReplies.isRecord(reply)) {
+            long token = RecordReplies.integer(reply);
+            return token < 0
+                ? ClaimResult.acquired(-token, true)
+                : ClaimResult.acquired(token, false);
+          }
+          IdempotencyRecord record = RecordReplies.record(key, reply);
+          return record.isCompleted()
+              ? ClaimResult.completed(record)
+              : ClaimResult.inProgress(record);
+        });
+  }
+
+  @Override
+  public boolean complete(String key, long token, Outcome outcome, Duration ttl) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(outcome, "outcome");
+    long ttlMillis = positiveMillis(ttl, "ttl");
+    Object reply =
+        run(
+            "complete",
+            LuaScript.COMPLETE,
+            key,
+            ascii(token),
+            ascii(ttlMillis),
+            ascii(outcome.kind().name()),
+            outcome.unsafeBytes(),
+            channelName);
+    return decode("complete", () -> RecordReplies.integer(reply) == 1);
+  }
+
+  @Override
+  public boolean release(String key, long token) {
+    Objects.requireNonNull(key, "key");
+    Object reply = run("release", LuaScript.RELEASE, key, ascii(token), channelName);
+    return decode("release", () -> RecordReplies.integer(reply) == 1);
+  }
+
+  @Override
+  public boolean renew(String key, long token, Duration lease) {
+    Objects.requireNonNull(key, "key");
+    long leaseMillis = positiveMillis(lease, "lease");
+    Object reply = run("renew", LuaScript.RENEW, key, ascii(token), ascii(leaseMillis));
+    return decode("renew", () -> RecordReplies.integer(reply) == 1);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Removes the hash even if it holds fields this store did not write; a record with a readable
+   * token and expiry leaves a {@code RELEASED} tombstone, as a release does, so tokens keep
+   * growing.
+   */
+  @Override
+  public boolean delete(String key) {
+    Objects.requireNonNull(key, "key");
+    Object reply = run("delete", LuaScript.DELETE, key, channelName);
+    return decode("delete", () -> RecordReplies.integer(reply) == 1);
+  }
+
+  @Override
+  public Optional<IdempotencyRecord> find(String key) {
+    Objects.requireNonNull(key, "key");
+    Object reply = run("find", LuaScript.FIND, key);
+    return decode(
+        "find",
+        () -> {
+          if (RecordReplies.isRecord(reply)) {
+            return Optional.of(RecordReplies.record(key, reply));
+          }
+          RecordReplies.integer(reply); // 0: no live record
+          return Optional.<IdempotencyRecord>empty();
+        });
+  }
+
+  /**
+   * Returns the pub/sub notifier that wakes waiters when a record is completed or released.
+   *
+   * @return the notifier, always present
+   */
+  @Override
+  public Optional<CompletionNotifier> completionNotifier() {
+    return Optional.of(notifier);
+  }
+
+  /**
+   * Closes the store's connections and, if the store built its client from a URL, shuts the client
+   * down. Closing twice has no effect; a closed store fails every operation.
+   */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      notifier.close();
+      Connected current;
+      synchronized (connectLock) {
+        current = connected;
+        connected = null;
+      }
+      if (current != null) {
+        current.connection().close();
+      }
+      if (ownsClient) {
+        client.shutdown();
+      }
+    }
+  }
+
+  /**
+   * Returns the Redis key of a record: the prefix, then the key inside a hash tag.
+   *
+   * @param key the composed key
+   * @return the Redis key
+   */
+  String redisKey(String key) {
+    return keyPrefix + "{" + key + "}";
+  }
+
+  /**
+   * Returns the pub/sub channel of completion and release messages.
+   *
+   * @return the channel name
+   */
+  String channel() {
+    return keyPrefix + "completions";
+  }
+
+  PubSubCompletionNotifier notifier() {
+    return notifier;
+  }
+
+  private Object run(String operation, LuaScript lua, String key, byte[]... args) {
+    if (closed.get()) {
+      throw IdempotencyStoreException.of(
+          RedissonIdempotencyStore.NAME, operation, "the store is closed");
+    }
+    String redisKey = redisKey(key);
+    byte[][] keys = {utf8(redisKey)};
+    try {
+      Connected current = connected();
+      try {
+        return await(
+            current.commands().evalsha(lua.sha(), ScriptOutputType.OBJECT, keys, args),
+            current.timeoutNanos());
+      } catch (RedisNoScriptException e) {
+        return await(
+            current.commands().eval(lua.source(), ScriptOutputType.OBJECT, keys, args),
+            current.timeoutNanos());
+      }
+    } catch (RuntimeException e) {
+      throw IdempotencyStoreException.of(
+          RedissonIdempotencyStore.NAME, operation, redact(e, redisKey));
+    }
+  }
+
+  private Connected connected() {
+    Connected current = connected;
+    if (current != null) {
+      return current;
+    }
+    synchronized (connectLock) {
+      if (closed.get()) {
+        throw new RedisException("the store is closed");
+      }
+      if (connected == null) {
+        connected = connect();
+      }
+      return Objects.requireNonNull(connected);
+    }
+  }
+
+  private Connected connect() {
+    StatefulConnection<byte[], byte[]> connection;
+    RedisScriptingAsyncCommands<byte[], byte[]> commands;
+    if (client instanceof RedisClusterClient cluster) {
+      var clusterConnection = cluster.connect(ByteArrayCodec.INSTANCE);
+      connection = clusterConnection;
+      commands = clusterConnection.async();
+    } else if (client instanceof RedisClient standalone) {
+      var standaloneConnection = standalone.connect(ByteArrayCodec.INSTANCE);
+      connection = standaloneConnection;
+      commands = standaloneConnection.async();
+    } else {
+      throw new IllegalStateException(
+          "not a RedisClient or RedisClusterClient: " + client.getClass().getName());
+    }
+    Duration wait = timeout != null ? timeout : connection.getTimeout();
+    return new Connected(connection, commands, wait.toNanos());
+  }
+
+  /**
+   * Waits for a script's reply. Lettuce's object output wraps a top-level integer in a list of one;
+   * it is unwrapped here (the scripts never reply a list of one element).
+   */
+  private static Object await(RedisFuture<Object> future, long timeoutNanos) {
+    try {
+      Object reply = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+      if (reply instanceof List<?> values && values.size() == 1 && values.get(0) instanceof Long) {
+        return values.get(0);
+      }
+      return reply;
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw new RedisException(e.getCause());
+    } catch (TimeoutException e) {
+      future.cancel(true);
+      throw new RedisCommandTimeoutException(
+          "no reply within " + Duration.ofNanos(timeoutNanos).toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new RedisCommandInterruptedException(e);
+    }
+  }
+
+  /**
+   * Returns the failure itself unless a message in its cause chain contains the record's Redis key
+   * (keys can carry customer data), else a {@link RedisException} with the key replaced.
+   */
+  private static RuntimeException redact(RuntimeException failure, String redisKey) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage();
+      if (message != null && message.contains(redisKey)) {
+        RedisException copy =
+            new RedisException(
+                failure.getClass().getName()
+                    + ": "
+                    + String.valueOf(failure.getMessage()).replace(redisKey, "<key>"));
+        copy.setStackTrace(failure.getStackTrace());
+        return copy;
+      }
+    }
+    return failure;
+  }
+
+  private static <T> T decode(String operation, Supplier<T> decoder) {
+    try {
+      return decoder.get();
+    } catch (RuntimeException e) {
+      throw IdempotencyStoreException.of(RedissonIdempotencyStore.NAME, operation, e);
+    }
+  }
+
+  /** The completion channel on a pub/sub connection of the client, opened on first use. */
+  private static final class LettuceChannel implements PubSubCompletionNotifier.Channel {
+    private final AbstractRedisClient client;
+    private final byte[] channel;
+    private @Nullable StatefulRedisPubSubConnection<byte[], byte[]> connection;
+
+    LettuceChannel(AbstractRedisClient client, byte[] channel) {
+      this.client = client;
+      this.channel = channel;
+    }
+
+    @Override
+    public synchronized CompletableFuture<?> subscribe(Consumer<String> onMessage) {
+      try {
+        if (connection != null) {
+          connection.closeAsync();
+          connection = null;
+        }
+        StatefulRedisPubSubConnection<byte[], byte[]> pubSub =
+            client instanceof RedisClusterClient cluster
+                ? cluster.connectPubSub(ByteArrayCodec.INSTANCE)
+                : ((RedisClient) client).connectPubSub(ByteArrayCodec.INSTANCE);
+        pubSub.addListener(
+            new RedisPubSubAdapter<>() {
+              @Override
+              public void message(byte[] from, byte[] redisKey) {
+                onMessage.accept(new String(redisKey, StandardCharsets.UTF_8));
+              }
+            });
+        connection = pubSub;
+        return pubSub.async().subscribe(channel).toCompletableFuture();
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    @Override
+    public synchronized void unsubscribe(CompletableFuture<?> subscription) {
+      if (connection != null) {
+        connection.closeAsync();
+        connection = null;
+      }
+    }
+  }
+
+  /**
+   * Builds a {@link LettuceIdempotencyStore}. Give it either the application's client or a URL to
+   * build a client of its own from, not both.
+   */
+  public static final class Builder {
+
+    private @Nullable AbstractRedisClient client;
+    private @Nullable String url;
+    private String keyPrefix = DEFAULT_KEY_PREFIX;
+    private @Nullable Duration timeout;
+
+    private Builder() {}
+
+    /**
+     * Sets the application's client, on which the store opens its connections; the store never
+     * shuts the client down.
+     *
+     * @param client a {@link RedisClient} (standalone, Sentinel) or a {@link RedisClusterClient}
+     * @return this builder
+     * @throws IllegalArgumentException if the client is of another kind
+     */
+    public Builder client(AbstractRedisClient client) {
+      Objects.requireNonNull(client, "client");
+      if (!(client instanceof RedisClient) && !(client instanceof RedisClusterClient)) {
+        throw new IllegalArgumentException(
+            "not a RedisClient or RedisClusterClient: " + client.getClass().getName());
+      }
+      this.client = client;
+      return this;
+    }
+
+    /**
+     * Sets the URL of one Redis server to build a client for; the store owns that client and shuts
+     * it down on {@link LettuceIdempotencyStore#close()}.
+     *
+     * @param url {@code redis://host:port} or {@code rediss://host:port}
+     * @return this builder
+     * @throws IllegalArgumentException if the URL is not a redis or rediss URL
+     */
+    public Builder url(String url) {
+      Objects.requireNonNull(url, "url");
+      if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
+        throw new IllegalArgumentException("not a redis:// or rediss:// URL");
+      }
+      this.url = url;
+      return this;
+    }
+
+    /**
+     * Sets the prefix of every Redis key and of the completion channel; default {@value
+     * LettuceIdempotencyStore#DEFAULT_KEY_PREFIX}. Stores that share a prefix share records.
+     *
+     * @param keyPrefix the prefix, possibly empty; no braces, which would break the hash tag
+     * @return this builder
+     * @throws IllegalArgumentException if the prefix contains a brace
+     */
+    public Builder keyPrefix(String keyPrefix) {
+      Objects.requireNonNull(keyPrefix, "keyPrefix");
+      if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+        throw new IllegalArgumentException("a key prefix must not contain braces: " + keyPrefix);
+      }
+      this.keyPrefix = keyPrefix;
+      return this;
+    }
+
+    /**
+     * Sets how long a call waits for its reply before it cancels the command and fails, and how
+     * long a first wait waits for the completion channel's subscription; default: the connection's
+     * command timeout (one second for a client built from a {@link #url}).
+     *
+     * @param timeout the timeout; positive
+     * @return this builder
+     * @throws IllegalArgumentException if the timeout is not positive
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = Duration.ofMillis(positiveMillis(timeout, "timeout"));
+      return this;
+    }
+
+    /**
+     * Builds the store. Building never contacts Redis.
+     *
+     * @return the store
+     * @throws IllegalStateException if neither or both of a client and a URL were given
+     */
+    public LettuceIdempotencyStore build() {
+      if ((client == null) == (url == null)) {
+        throw new IllegalStateException("give the builder either a client or a url");
+      }
+      Duration subscribe = timeout != null ? timeout : URL_CLIENT_TIMEOUT;
+      if (client != null) {
+        return new LettuceIdempotencyStore(client, false, keyPrefix, timeout, subscribe);
+      }
+      Duration wait = timeout != null ? timeout : URL_CLIENT_TIMEOUT;
+      RedisURI uri = RedisURI.create(Objects.requireNonNull(url));
+      uri.setTimeout(wait);
+      RedisClient owned = RedisClient.create(uri);
+      owned.setOptions(
+          ClientOptions.builder()
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .socketOptions(SocketOptions.builder().connectTimeout(wait).build())
+              .timeoutOptions(TimeoutOptions.enabled(wait))
+              .build());
+      return new LettuceIdempotencyStore(owned, true, keyPrefix, wait, subscribe);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package dev.idem.store.redis;
+
+import dev.idem.spi.IdempotencyStore;
+import dev.idem.test.store.CompletionNotificationContract;
+import dev.idem.test.store.IdempotencyStoreContract;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The conformance kit, through Lettuce and Redis Sentinel (a private master and Sentinel). */
+@ExtendWith(RedisTestSupport.class)
+class LettuceSentinelConformanceTest extends IdempotencyStoreContract
+    implements CompletionNotificationContract {
+
+  @Override
+  public IdempotencyStore store() {
+    return LettuceTestClients.sentinelStore();
+  }
+
+  @Override
+  public void elapse(Duration duration) {
+    sleep(duration);
+  }
+}
