@@ -60,6 +60,7 @@ public final class WorkerProcess implements AutoCloseable {
             "-XX:+UseSerialGC",
             "-XX:-UsePerfData",
             // the class path is this build's own: skipping its verification shortens start-up
+            "-XX:+UnlockDiagnosticVMOptions",
             "-XX:-BytecodeVerificationRemote",
             "-Xss512k",
             "-Xmx192m",
