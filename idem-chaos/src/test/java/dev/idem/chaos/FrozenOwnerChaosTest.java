@@ -87,6 +87,11 @@ class FrozenOwnerChaosTest {
       for (String key : keys) {
         winners.put(key, retries.get(key).get(60, TimeUnit.SECONDS));
       }
+      // frozen well past its lease, whenever the lease was last renewed before the freeze
+      long thawAt = frozenAt + 2 * LEASE.toMillis();
+      while (System.currentTimeMillis() < thawAt) {
+        Thread.sleep(10);
+      }
       long frozenFor = System.currentTimeMillis() - frozenAt;
       owner.resume();
       owner.awaitPrefix("DONE", 120_000);

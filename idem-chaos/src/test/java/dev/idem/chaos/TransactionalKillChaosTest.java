@@ -63,6 +63,7 @@ class TransactionalKillChaosTest {
       AtomicInteger finishedBeforeKill = new AtomicInteger();
       AtomicInteger commitsBeforeKills = new AtomicInteger();
       AtomicInteger trials = new AtomicInteger();
+      long budgetEnd = System.nanoTime() + TimeUnit.MINUTES.toNanos(budgetMinutes());
       ExecutorService pipelines = Executors.newFixedThreadPool(PIPELINES);
       List<Future<?>> running = new ArrayList<>();
       for (int p = 0; p < PIPELINES; p++) {
@@ -72,7 +73,9 @@ class TransactionalKillChaosTest {
                 () -> {
                   Random random = new Random(run.hashCode() * 31L + pipeline);
                   for (int t = 0;
-                      landed.get() < KILLS && trials.incrementAndGet() <= MAX_TRIALS;
+                      landed.get() < KILLS
+                          && System.nanoTime() < budgetEnd
+                          && trials.incrementAndGet() <= MAX_TRIALS;
                       t++) {
                     List<String> keys = new ArrayList<>(newKeys(run, pipeline, t));
                     if (t > 0) {
@@ -103,7 +106,7 @@ class TransactionalKillChaosTest {
       }
       try {
         for (Future<?> pipeline : running) {
-          pipeline.get(10, TimeUnit.MINUTES);
+          pipeline.get(budgetMinutes() + 4, TimeUnit.MINUTES);
         }
       } finally {
         pipelines.shutdownNow();
@@ -135,6 +138,16 @@ class TransactionalKillChaosTest {
           problems.add(key + " has " + rows + " business rows at the end");
         }
       }
+      if (landed.get() < KILLS) {
+        problems.add(
+            "only "
+                + landed.get()
+                + " kills landed mid-work within "
+                + budgetMinutes()
+                + " minutes; "
+                + KILLS
+                + " needed");
+      }
       Figures figures =
           new Figures(
                   "4 kill -9 in SQL transactional mode, postgres",
@@ -151,7 +164,10 @@ class TransactionalKillChaosTest {
                       + commitsBeforeKills.get()
                       + " commits seen before the kills, "
                       + rowsAfterKills
-                      + " rows then; 0 rows without record, 0 records without row",
+                      + " rows then"
+                      + (landed.get() < KILLS
+                          ? "; only " + landed.get() + " of " + KILLS + " kills within the budget"
+                          : ""),
                   Backend.since(start) / 1000.0)
               .print();
       assertThat(problems).as("violations").isEmpty();
@@ -160,6 +176,14 @@ class TransactionalKillChaosTest {
     } finally {
       Backend.closeAll(workers);
     }
+  }
+
+  /**
+   * How long new workers are started, in minutes ({@code -Didem.chaos.tx.minutes}, 9 by default): a
+   * run that lands fewer than {@value #KILLS} kills in that time fails, after printing its figures.
+   */
+  private static long budgetMinutes() {
+    return Long.getLong("idem.chaos.tx.minutes", 9);
   }
 
   /** The keys a trial adds: the next trial of the same pipeline takes them again. */
