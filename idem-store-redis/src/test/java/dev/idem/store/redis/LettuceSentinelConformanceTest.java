@@ -17,6 +17,16 @@ class LettuceSentinelConformanceTest extends IdempotencyStoreContract
   }
 
   @Override
+  public Duration lease() {
+    return RedisTestClients.KIT_LEASE;
+  }
+
+  @Override
+  public Duration margin() {
+    return RedisTestClients.KIT_MARGIN;
+  }
+
+  @Override
   public void elapse(Duration duration) {
     sleep(duration);
   }
