@@ -1,15 +1,11 @@
 package dev.idem.store.redis;
 
-import static dev.idem.store.redis.RecordReplies.ascii;
 import static dev.idem.store.redis.RecordReplies.positiveMillis;
 import static dev.idem.store.redis.RecordReplies.utf8;
 
 import dev.idem.IdempotencyStoreException;
-import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
-import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
-import dev.idem.spi.Outcome;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -39,7 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -77,7 +72,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Instances are thread-safe.
  */
-public final class LettuceIdempotencyStore implements IdempotencyStore {
+public final class LettuceIdempotencyStore extends ScriptedRedisStore {
 
   /** The key prefix used unless the builder sets another. */
   public static final String DEFAULT_KEY_PREFIX = RedissonIdempotencyStore.DEFAULT_KEY_PREFIX;
@@ -87,7 +82,6 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
   private final AbstractRedisClient client;
   private final boolean ownsClient;
   private final String keyPrefix;
-  private final byte[] channelName;
   private final @Nullable Duration timeout;
   private final PubSubCompletionNotifier notifier;
   private final LettuceChannel channel;
@@ -107,12 +101,12 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
       String keyPrefix,
       @Nullable Duration timeout,
       Duration subscribeTimeout) {
+    super(keyPrefix + "completions");
     this.client = client;
     this.ownsClient = ownsClient;
     this.keyPrefix = keyPrefix;
     this.timeout = timeout;
-    this.channelName = utf8(channel());
-    this.channel = new LettuceChannel(client, channelName);
+    this.channel = new LettuceChannel(client, channelName());
     this.notifier =
         new PubSubCompletionNotifier(channel, this::redisKey, subscribeTimeout.toMillis());
   }
@@ -148,106 +142,6 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
    */
   public static Builder builder() {
     return new Builder();
-  }
-
-  @Override
-  public String name() {
-    return RedissonIdempotencyStore.NAME;
-  }
-
-  @Override
-  public ClaimResult claim(
-      String key, @Nullable String fingerprint, String owner, Duration lease, Duration ttl) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(owner, "owner");
-    long leaseMillis = positiveMillis(lease, "lease");
-    long ttlMillis = positiveMillis(ttl, "ttl");
-    Object reply =
-        run(
-            "claim",
-            LuaScript.CLAIM,
-            key,
-            ascii(leaseMillis),
-            ascii(ttlMillis),
-            utf8(owner),
-            fingerprint == null ? RecordReplies.ZERO : RecordReplies.ONE,
-            fingerprint == null ? RecordReplies.EMPTY : utf8(fingerprint));
-    return decode(
-        "claim",
-        () -> {
-          if (!RecordReplies.isRecord(reply)) {
-            long token = RecordReplies.integer(reply);
-            return token < 0
-                ? ClaimResult.acquired(-token, true)
-                : ClaimResult.acquired(token, false);
-          }
-          IdempotencyRecord record = RecordReplies.record(key, reply);
-          return record.isCompleted()
-              ? ClaimResult.completed(record)
-              : ClaimResult.inProgress(record);
-        });
-  }
-
-  @Override
-  public boolean complete(String key, long token, Outcome outcome, Duration ttl) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(outcome, "outcome");
-    long ttlMillis = positiveMillis(ttl, "ttl");
-    Object reply =
-        run(
-            "complete",
-            LuaScript.COMPLETE,
-            key,
-            ascii(token),
-            ascii(ttlMillis),
-            ascii(outcome.kind().name()),
-            outcome.unsafeBytes(),
-            channelName);
-    return decode("complete", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public boolean release(String key, long token) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("release", LuaScript.RELEASE, key, ascii(token), channelName);
-    return decode("release", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public boolean renew(String key, long token, Duration lease) {
-    Objects.requireNonNull(key, "key");
-    long leaseMillis = positiveMillis(lease, "lease");
-    Object reply = run("renew", LuaScript.RENEW, key, ascii(token), ascii(leaseMillis));
-    return decode("renew", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>Removes the hash even if it holds fields this store did not write; a record with a readable
-   * token and expiry leaves a {@code RELEASED} tombstone, as a release does, so tokens keep
-   * growing.
-   */
-  @Override
-  public boolean delete(String key) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("delete", LuaScript.DELETE, key, channelName);
-    return decode("delete", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public Optional<IdempotencyRecord> find(String key) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("find", LuaScript.FIND, key);
-    return decode(
-        "find",
-        () -> {
-          if (RecordReplies.isRecord(reply)) {
-            return Optional.of(RecordReplies.record(key, reply));
-          }
-          RecordReplies.integer(reply); // 0: no live record
-          return Optional.<IdempotencyRecord>empty();
-        });
   }
 
   /**
@@ -305,7 +199,8 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
     return notifier;
   }
 
-  private Object run(String operation, LuaScript lua, String key, byte[]... args) {
+  @Override
+  Object run(String operation, LuaScript lua, String key, byte[]... args) {
     if (closed.get()) {
       throw IdempotencyStoreException.of(
           RedissonIdempotencyStore.NAME, operation, "the store is closed");
@@ -409,14 +304,6 @@ public final class LettuceIdempotencyStore implements IdempotencyStore {
       }
     }
     return failure;
-  }
-
-  private static <T> T decode(String operation, Supplier<T> decoder) {
-    try {
-      return decoder.get();
-    } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(RedissonIdempotencyStore.NAME, operation, e);
-    }
   }
 
   /** The completion channel on a pub/sub connection of the client, opened on first use. */

@@ -1,22 +1,16 @@
 package dev.idem.store.redis;
 
-import static dev.idem.store.redis.RecordReplies.ascii;
 import static dev.idem.store.redis.RecordReplies.positiveMillis;
-import static dev.idem.store.redis.RecordReplies.utf8;
 
 import dev.idem.IdempotencyStoreException;
-import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
-import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
-import dev.idem.spi.Outcome;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.redisson.api.RScript;
 import org.redisson.api.RTopic;
@@ -87,7 +81,7 @@ import org.redisson.client.codec.StringCodec;
  *
  * <p>Instances are thread-safe.
  */
-public final class RedissonIdempotencyStore implements IdempotencyStore {
+public final class RedissonIdempotencyStore extends ScriptedRedisStore {
 
   /** The store name, used in metrics and error messages. */
   static final String NAME = "redis";
@@ -100,17 +94,16 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
   private final RedissonClient client;
   private final boolean ownsClient;
   private final String keyPrefix;
-  private final byte[] channelName;
   private final RScript script;
   private final PubSubCompletionNotifier notifier;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RedissonIdempotencyStore(
       RedissonClient client, boolean ownsClient, String keyPrefix, Duration subscribeTimeout) {
+    super(keyPrefix + "completions");
     this.client = client;
     this.ownsClient = ownsClient;
     this.keyPrefix = keyPrefix;
-    this.channelName = utf8(channel());
     this.script = client.getScript(ByteArrayCodec.INSTANCE);
     this.notifier =
         new PubSubCompletionNotifier(
@@ -150,107 +143,6 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
    */
   public static Builder builder() {
     return new Builder();
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public ClaimResult claim(
-      String key, @Nullable String fingerprint, String owner, Duration lease, Duration ttl) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(owner, "owner");
-    long leaseMillis = positiveMillis(lease, "lease");
-    long ttlMillis = positiveMillis(ttl, "ttl");
-    Object reply =
-        run(
-            "claim",
-            LuaScript.CLAIM,
-            key,
-            ascii(leaseMillis),
-            ascii(ttlMillis),
-            utf8(owner),
-            fingerprint == null ? RecordReplies.ZERO : RecordReplies.ONE,
-            fingerprint == null ? RecordReplies.EMPTY : utf8(fingerprint));
-    return decode(
-        "claim",
-        () -> {
-          if (!RecordReplies.isRecord(reply)) {
-            // acquired: the token, negated for a takeover
-            long token = RecordReplies.integer(reply);
-            return token < 0
-                ? ClaimResult.acquired(-token, true)
-                : ClaimResult.acquired(token, false);
-          }
-          IdempotencyRecord record = RecordReplies.record(key, reply);
-          return record.isCompleted()
-              ? ClaimResult.completed(record)
-              : ClaimResult.inProgress(record);
-        });
-  }
-
-  @Override
-  public boolean complete(String key, long token, Outcome outcome, Duration ttl) {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(outcome, "outcome");
-    long ttlMillis = positiveMillis(ttl, "ttl");
-    Object reply =
-        run(
-            "complete",
-            LuaScript.COMPLETE,
-            key,
-            ascii(token),
-            ascii(ttlMillis),
-            ascii(outcome.kind().name()),
-            outcome.unsafeBytes(),
-            channelName);
-    return decode("complete", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public boolean release(String key, long token) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("release", LuaScript.RELEASE, key, ascii(token), channelName);
-    return decode("release", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public boolean renew(String key, long token, Duration lease) {
-    Objects.requireNonNull(key, "key");
-    long leaseMillis = positiveMillis(lease, "lease");
-    Object reply = run("renew", LuaScript.RENEW, key, ascii(token), ascii(leaseMillis));
-    return decode("renew", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  /**
-   * {@inheritDoc}
-   *
-   * <p>Removes the hash even if it holds fields this store did not write; a record with a readable
-   * token and expiry leaves a {@code RELEASED} tombstone, as a release does, so tokens keep
-   * growing.
-   */
-  @Override
-  public boolean delete(String key) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("delete", LuaScript.DELETE, key, channelName);
-    return decode("delete", () -> RecordReplies.integer(reply) == 1);
-  }
-
-  @Override
-  public Optional<IdempotencyRecord> find(String key) {
-    Objects.requireNonNull(key, "key");
-    Object reply = run("find", LuaScript.FIND, key);
-    return decode(
-        "find",
-        () -> {
-          if (RecordReplies.isRecord(reply)) {
-            return Optional.of(RecordReplies.record(key, reply));
-          }
-          RecordReplies.integer(reply); // 0: no live record
-          return Optional.<IdempotencyRecord>empty();
-        });
   }
 
   /**
@@ -305,7 +197,8 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
     return client;
   }
 
-  private Object run(String operation, LuaScript lua, String key, byte[]... args) {
+  @Override
+  Object run(String operation, LuaScript lua, String key, byte[]... args) {
     if (closed.get()) {
       throw IdempotencyStoreException.of(NAME, operation, "the store is closed");
     }
@@ -314,14 +207,6 @@ public final class RedissonIdempotencyStore implements IdempotencyStore {
       return lua.run(script, redisKey, args);
     } catch (RuntimeException e) {
       throw IdempotencyStoreException.of(NAME, operation, DriverFailures.redact(e, redisKey));
-    }
-  }
-
-  private static <T> T decode(String operation, Supplier<T> decoder) {
-    try {
-      return decoder.get();
-    } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(NAME, operation, e);
     }
   }
 
