@@ -7,6 +7,7 @@ import dev.idem.spi.ClaimResult;
 import dev.idem.spi.OutcomeKind;
 import dev.idem.spi.RecordState;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -35,7 +36,7 @@ class IdempotencyAdminTest {
 
   record Receipt(String orderId, long cents) {}
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.create();
   private final InMemoryIdempotencyStore store =
       InMemoryIdempotencyStore.builder().clock(clock).build();
   private final AtomicReference<@Nullable String> scope = new AtomicReference<>();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.idem.annotation.OnInProgress;
 import dev.idem.spi.ClaimResult;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.MutableClock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
@@ -29,7 +30,7 @@ class IdempotencyMetricsTest {
 
   private static final String SECRET_KEY = "customer-4242-4242";
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.create();
   private final CountingStore store =
       new CountingStore(InMemoryIdempotencyStore.builder().clock(clock).build());
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();

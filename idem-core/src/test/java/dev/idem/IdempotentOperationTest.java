@@ -8,6 +8,7 @@ import dev.idem.spi.ClaimResult;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.OutcomeKind;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.MutableClock;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -46,7 +47,7 @@ class IdempotentOperationTest {
     }
   }
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.create();
   private final CountingStore store =
       new CountingStore(InMemoryIdempotencyStore.builder().clock(clock).build());
   private final Idempotency idem =

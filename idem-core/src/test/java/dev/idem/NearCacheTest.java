@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.idem.annotation.OnInProgress;
 import dev.idem.store.NearCachingStore;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The near cache as operations use it: opt-in, replay without a round trip, never stale. */
 class NearCacheTest {
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.create();
   private final InMemoryIdempotencyStore memory =
       InMemoryIdempotencyStore.builder().clock(clock).build();
   private final CountingStore store = new CountingStore(memory);

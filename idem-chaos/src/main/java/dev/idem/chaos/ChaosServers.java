@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.idem.store.redis.RedissonIdempotencyStore;
 import dev.idem.store.sql.JooqIdempotencyStore;
+import dev.idem.test.servers.RedisServerProcess;
 import java.time.Duration;
 import java.util.UUID;
 import org.jooq.SQLDialect;
@@ -16,8 +17,8 @@ import org.jooq.SQLDialect;
 public final class ChaosServers {
 
   private static PrivatePostgres postgres;
-  private static PrivateRedis storeRedis;
-  private static PrivateRedis ledgerRedis;
+  private static RedisServerProcess storeRedis;
+  private static RedisServerProcess ledgerRedis;
 
   private ChaosServers() {}
 
@@ -38,7 +39,7 @@ public final class ChaosServers {
    *
    * @return the running server
    */
-  public static synchronized PrivateRedis storeRedis() {
+  public static synchronized RedisServerProcess storeRedis() {
     if (storeRedis == null) {
       storeRedis = PrivateRedis.start("store");
     }

@@ -120,7 +120,48 @@ public final class ChaosWorker {
       }
     }
     Collections.shuffle(calls, new Random(name.hashCode()));
-    ExecutorService pool = Executors.newFixedThreadPool(Integer.parseInt(option("threads", "16")));
+    callAll(
+        op,
+        calls,
+        Integer.parseInt(option("threads", "16")),
+        Duration.ofMinutes(5),
+        key -> Thread.sleep(ThreadLocalRandom.current().nextInt(5, 40)));
+  }
+
+  private void hold() throws Exception {
+    IdempotencyStore store = store(options.containsKey("renew-marker"));
+    Idempotency idem = idempotency(store);
+    IdempotentOperation<String> op = idem.operation("chaos.hold", String.class).build();
+    long bodyMillis = Long.parseLong(option("body-ms"));
+    List<String> keys = keys();
+    callAll(
+        op,
+        keys,
+        keys.size(),
+        Duration.ofMinutes(10),
+        key -> {
+          print("EXEC " + key + " " + System.currentTimeMillis());
+          long until = System.nanoTime() + bodyMillis * 1_000_000;
+          while (System.nanoTime() < until) {
+            Thread.sleep(10);
+          }
+        });
+  }
+
+  /** What a body does for its key after recording in the ledger that it ran. */
+  private interface Body {
+    void run(String key) throws Exception;
+  }
+
+  /**
+   * Waits for the go signal, then makes one call of {@code op} per entry of {@code calls} (a key,
+   * possibly repeated) on {@code threads} threads and reports what each caller got. Each body
+   * records in the ledger that it ran, runs {@code body} and returns the key's value.
+   */
+  private void callAll(
+      IdempotentOperation<String> op, List<String> calls, int threads, Duration timeout, Body body)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     awaitGo();
     List<Future<?>> futures = new ArrayList<>();
     for (String key : calls) {
@@ -135,47 +176,12 @@ public final class ChaosWorker {
                               key,
                               () -> {
                                 ledger.executed(run, key, name);
-                                Thread.sleep(ThreadLocalRandom.current().nextInt(5, 40));
+                                body.run(key);
                                 return value(key);
                               }))));
     }
     for (Future<?> future : futures) {
-      future.get(5, TimeUnit.MINUTES);
-    }
-    pool.shutdownNow();
-  }
-
-  private void hold() throws Exception {
-    IdempotencyStore store = store(options.containsKey("renew-marker"));
-    Idempotency idem = idempotency(store);
-    IdempotentOperation<String> op = idem.operation("chaos.hold", String.class).build();
-    long bodyMillis = Long.parseLong(option("body-ms"));
-    List<String> keys = keys();
-    ExecutorService pool = Executors.newFixedThreadPool(keys.size());
-    awaitGo();
-    List<Future<?>> futures = new ArrayList<>();
-    for (String key : keys) {
-      futures.add(
-          pool.submit(
-              () ->
-                  report(
-                      key,
-                      () ->
-                          op.execute(
-                              key,
-                              key,
-                              () -> {
-                                ledger.executed(run, key, name);
-                                print("EXEC " + key + " " + System.currentTimeMillis());
-                                long until = System.nanoTime() + bodyMillis * 1_000_000;
-                                while (System.nanoTime() < until) {
-                                  Thread.sleep(10);
-                                }
-                                return value(key);
-                              }))));
-    }
-    for (Future<?> future : futures) {
-      future.get(10, TimeUnit.MINUTES);
+      future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
     pool.shutdownNow();
   }

@@ -7,6 +7,7 @@ import dev.idem.IdempotentOperation;
 import dev.idem.annotation.OnInProgress;
 import dev.idem.store.redis.RedissonIdempotencyStore;
 import dev.idem.test.servers.RawRedis;
+import dev.idem.test.servers.RedisServerProcess;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -67,15 +68,15 @@ class RedisFailoverChaosTest {
     Ledger ledger = ChaosServers.ledger();
     List<AutoCloseable> closers = new ArrayList<>();
     try {
-      PrivateRedis master = PrivateRedis.start("f-master");
+      RedisServerProcess master = PrivateRedis.start("f-master");
       closers.add(master);
-      PrivateRedis replica =
+      RedisServerProcess replica =
           PrivateRedis.start(
               "f-replica", "--replicaof", "127.0.0.1", Integer.toString(master.port()));
       closers.add(replica);
       await(
           () -> "up".equals(info(replica.address(), "master_link_status")), 30, "replica link up");
-      PrivateRedis sentinel = PrivateRedis.startSentinel(MASTER_NAME, master, 1000);
+      RedisServerProcess sentinel = PrivateRedis.startSentinel(MASTER_NAME, master, 1000);
       closers.add(sentinel);
       await(
           () ->
@@ -211,9 +212,9 @@ class RedisFailoverChaosTest {
     Ledger ledger = ChaosServers.ledger();
     List<AutoCloseable> closers = new ArrayList<>();
     try {
-      List<PrivateRedis> nodes = new ArrayList<>();
+      List<RedisServerProcess> nodes = new ArrayList<>();
       for (int port : clusterPorts(3)) {
-        PrivateRedis node =
+        RedisServerProcess node =
             PrivateRedis.startOn(
                 port,
                 "c",
@@ -387,7 +388,7 @@ class RedisFailoverChaosTest {
     return crc & 16383;
   }
 
-  private static void createCluster(List<PrivateRedis> nodes) throws Exception {
+  private static void createCluster(List<RedisServerProcess> nodes) throws Exception {
     List<String> command =
         new ArrayList<>(List.of(PrivateRedis.binary("redis-cli"), "--cluster", "create"));
     nodes.forEach(n -> command.add(n.address()));

@@ -10,6 +10,7 @@ import dev.idem.IdempotentOperation;
 import dev.idem.annotation.OnInProgress;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.store.redis.RedissonIdempotencyStore;
+import dev.idem.test.servers.RedisServerProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ class StoreOutageChaosTest {
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void redisKilledBeforeTheClaimFailsClosed() throws Exception {
     long start = System.nanoTime();
-    try (PrivateRedis redis = PrivateRedis.start("outage-before");
+    try (RedisServerProcess redis = PrivateRedis.start("outage-before");
         RedissonIdempotencyStore store = ChaosServers.redisStore(redis.url())) {
       redis.kill();
       beforeClaim("redis", store, start, redis::restart);
@@ -77,7 +78,7 @@ class StoreOutageChaosTest {
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void redisKilledDuringTheBodyRunsItAgainAfterTheRestart() throws Exception {
     long start = System.nanoTime();
-    try (PrivateRedis redis = PrivateRedis.start("outage-during");
+    try (RedisServerProcess redis = PrivateRedis.start("outage-during");
         RedissonIdempotencyStore store = ChaosServers.redisStore(redis.url())) {
       duringBody("redis", store, Duration.ofSeconds(5), start, redis::kill, redis::restart, false);
     }

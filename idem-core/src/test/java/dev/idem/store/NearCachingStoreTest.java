@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idem.NearCacheSettings;
-import dev.idem.TestClock;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
 import dev.idem.spi.OutcomeKind;
 import dev.idem.store.memory.InMemoryIdempotencyStore;
+import dev.idem.test.MutableClock;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,7 +25,7 @@ class NearCachingStoreTest {
   private static final Outcome OUTCOME =
       Outcome.of(OutcomeKind.VALUE, "\"done\"".getBytes(StandardCharsets.UTF_8));
 
-  private final TestClock clock = new TestClock();
+  private final MutableClock clock = MutableClock.create();
   private final Counting delegate =
       new Counting(InMemoryIdempotencyStore.builder().clock(clock).build());
   private final NearCachingStore near =

@@ -5,15 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatNoException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idem.IdempotencyStoreException;
-import dev.idem.TestClock;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.Outcome;
 import dev.idem.spi.OutcomeKind;
+import dev.idem.test.MutableClock;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -37,7 +39,7 @@ class InMemoryIdempotencyStoreTest {
   private static final Outcome VALUE =
       Outcome.of(OutcomeKind.VALUE, "42".getBytes(StandardCharsets.UTF_8));
 
-  private final TestClock clock = new TestClock(START);
+  private final MutableClock clock = MutableClock.at(START);
   private final InMemoryIdempotencyStore store =
       InMemoryIdempotencyStore.builder().clock(clock).build();
 
@@ -329,7 +331,7 @@ class InMemoryIdempotencyStoreTest {
 
   @Test
   void storeWorksOnAClockFarFromTheEpoch() {
-    TestClock early = new TestClock(Instant.parse("1900-01-01T00:00:00Z"));
+    MutableClock early = MutableClock.at(Instant.parse("1900-01-01T00:00:00Z"));
     InMemoryIdempotencyStore old = InMemoryIdempotencyStore.builder().clock(early).build();
     long token = acquired(old.claim("k", null, "o", LEASE, TTL)).token();
     assertThat(old.complete("k", token, VALUE, TTL)).isTrue();
@@ -376,11 +378,14 @@ class InMemoryIdempotencyStoreTest {
 
   @Test
   void failureOfTheClockSurfacesAsStoreExceptionWithoutTheKey() {
-    long token = acquired(store.claim("secret-key", null, "o", LEASE, TTL)).token();
+    AtomicReference<RuntimeException> failure = new AtomicReference<>();
+    InMemoryIdempotencyStore fragile =
+        InMemoryIdempotencyStore.builder().clock(failingWhileSet(clock, failure)).build();
+    long token = acquired(fragile.claim("secret-key", null, "o", LEASE, TTL)).token();
     IllegalStateException broken = new IllegalStateException("clock broke");
-    clock.failWith(broken);
+    failure.set(broken);
 
-    assertThatThrownBy(() -> store.claim("secret-key", null, "o", LEASE, TTL))
+    assertThatThrownBy(() -> fragile.claim("secret-key", null, "o", LEASE, TTL))
         .isInstanceOfSatisfying(
             IdempotencyStoreException.class,
             e -> {
@@ -389,17 +394,17 @@ class InMemoryIdempotencyStoreTest {
               assertThat(e.getMessage()).doesNotContain("secret-key");
             })
         .hasRootCause(broken);
-    assertThatThrownBy(() -> store.complete("secret-key", token, VALUE, TTL))
+    assertThatThrownBy(() -> fragile.complete("secret-key", token, VALUE, TTL))
         .isInstanceOf(IdempotencyStoreException.class);
-    assertThatThrownBy(() -> store.release("secret-key", token))
+    assertThatThrownBy(() -> fragile.release("secret-key", token))
         .isInstanceOf(IdempotencyStoreException.class);
-    assertThatThrownBy(() -> store.renew("secret-key", token, LEASE))
+    assertThatThrownBy(() -> fragile.renew("secret-key", token, LEASE))
         .isInstanceOf(IdempotencyStoreException.class);
-    assertThatThrownBy(() -> store.find("secret-key"))
+    assertThatThrownBy(() -> fragile.find("secret-key"))
         .isInstanceOf(IdempotencyStoreException.class);
 
-    clock.failWith(null);
-    assertThat(store.find("secret-key").orElseThrow().token()).isEqualTo(token);
+    failure.set(null);
+    assertThat(fragile.find("secret-key").orElseThrow().token()).isEqualTo(token);
   }
 
   // capabilities and notifier
@@ -556,5 +561,36 @@ class InMemoryIdempotencyStoreTest {
   private static ClaimResult.Acquired acquired(ClaimResult result) {
     assertThat(result).isInstanceOf(ClaimResult.Acquired.class);
     return (ClaimResult.Acquired) result;
+  }
+
+  /**
+   * {@code time}, except that it throws {@code failure} while one is set, as a broken source would.
+   */
+  private static Clock failingWhileSet(Clock time, AtomicReference<RuntimeException> failure) {
+    return new Clock() {
+      @Override
+      public Instant instant() {
+        RuntimeException current = failure.get();
+        if (current != null) {
+          throw current;
+        }
+        return time.instant();
+      }
+
+      @Override
+      public long millis() {
+        return instant().toEpochMilli();
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return time.getZone();
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        throw new UnsupportedOperationException();
+      }
+    };
   }
 }

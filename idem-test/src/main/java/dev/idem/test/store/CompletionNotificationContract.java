@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,41 +50,13 @@ public interface CompletionNotificationContract {
   /** A subscriber of a key is notified when the key is completed. */
   @Test
   default void notifierWakesSubscriberOnComplete() throws InterruptedException {
-    CompletionNotifier notifier = declaredNotifier();
-    String key = newKey();
-    ClaimResult.Acquired acquired = acquire(store(), key, TTL);
-    CountDownLatch woken = new CountDownLatch(1);
-
-    CompletionNotifier.Subscription subscription = notifier.subscribe(key, woken::countDown);
-    try {
-      assertThat(store().complete(key, acquired.token(), VALUE, TTL)).isTrue();
-
-      assertThat(woken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
-          .as("listener called within %s of the completion", notificationTimeout())
-          .isTrue();
-    } finally {
-      subscription.close();
-    }
+    assertSubscriberWokenBy("completion", (key, token) -> store().complete(key, token, VALUE, TTL));
   }
 
   /** A subscriber of a key is notified when the key is released. */
   @Test
   default void notifierWakesSubscriberOnRelease() throws InterruptedException {
-    CompletionNotifier notifier = declaredNotifier();
-    String key = newKey();
-    ClaimResult.Acquired acquired = acquire(store(), key, TTL);
-    CountDownLatch woken = new CountDownLatch(1);
-
-    CompletionNotifier.Subscription subscription = notifier.subscribe(key, woken::countDown);
-    try {
-      assertThat(store().release(key, acquired.token())).isTrue();
-
-      assertThat(woken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
-          .as("listener called within %s of the release", notificationTimeout())
-          .isTrue();
-    } finally {
-      subscription.close();
-    }
+    assertSubscriberWokenBy("release", (key, token) -> store().release(key, token));
   }
 
   /**
@@ -112,6 +85,29 @@ public interface CompletionNotificationContract {
       open.close();
     }
     assertThat(closedCalls).as("calls of the closed listener").hasValue(0);
+  }
+
+  /**
+   * Claims a new key, subscribes to it, ends the claim with {@code end} (which must succeed) and
+   * asserts that the subscriber is called within {@link #notificationTimeout()}.
+   */
+  private void assertSubscriberWokenBy(String event, BiPredicate<String, Long> end)
+      throws InterruptedException {
+    CompletionNotifier notifier = declaredNotifier();
+    String key = newKey();
+    ClaimResult.Acquired acquired = acquire(store(), key, TTL);
+    CountDownLatch woken = new CountDownLatch(1);
+
+    CompletionNotifier.Subscription subscription = notifier.subscribe(key, woken::countDown);
+    try {
+      assertThat(end.test(key, acquired.token())).as("the %s", event).isTrue();
+
+      assertThat(woken.await(notificationTimeout().toMillis(), TimeUnit.MILLISECONDS))
+          .as("listener called within %s of the %s", notificationTimeout(), event)
+          .isTrue();
+    } finally {
+      subscription.close();
+    }
   }
 
   private CompletionNotifier declaredNotifier() {

@@ -165,17 +165,10 @@ public abstract class IdempotencyStoreContract {
    */
   @Test
   public void completionNotifierIsDeclaredIfAndOnlyIfItsContractIsImplemented() {
-    boolean declared = store().completionNotifier().isPresent();
-    boolean tested = this instanceof CompletionNotificationContract;
-
-    assertThat(tested)
-        .as(
-            declared
-                ? "the store declares a completion notifier: %s must implement %s"
-                : "the store declares no completion notifier: %s must not implement %s",
-            getClass().getName(),
-            CompletionNotificationContract.class.getSimpleName())
-        .isEqualTo(declared);
+    assertDeclaredIfAndOnlyIfTested(
+        "completion notifier",
+        store().completionNotifier().isPresent(),
+        CompletionNotificationContract.class);
   }
 
   /**
@@ -184,17 +177,7 @@ public abstract class IdempotencyStoreContract {
    */
   @Test
   public void purgerIsDeclaredIfAndOnlyIfItsContractIsImplemented() {
-    boolean declared = store().purger().isPresent();
-    boolean tested = this instanceof PurgeContract;
-
-    assertThat(tested)
-        .as(
-            declared
-                ? "the store declares a purger: %s must implement %s"
-                : "the store declares no purger: %s must not implement %s",
-            getClass().getName(),
-            PurgeContract.class.getSimpleName())
-        .isEqualTo(declared);
+    assertDeclaredIfAndOnlyIfTested("purger", store().purger().isPresent(), PurgeContract.class);
   }
 
   /** A new key is acquired with a positive token, and the record is readable in progress. */
@@ -399,17 +382,9 @@ public abstract class IdempotencyStoreContract {
     assertThat(store().release(key, first.token())).isTrue();
 
     assertThat(store().find(key)).isEmpty();
-    assertThat(store().release(key, first.token())).isFalse();
-    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
-    assertThat(store().renew(key, first.token(), lease())).isFalse();
+    assertFenced(key, first.token());
     assertThat(store().find(key)).isEmpty();
-
-    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
-    assertThat(second.token()).isGreaterThan(first.token());
-    assertThat(second.takeover()).isFalse();
-    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
-    assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
-    assertSameOutcome(found(key), OTHER_VALUE);
+    assertNextClaimAcquiresAfresh(key, first.token());
   }
 
   /** Releasing with a token that is not the current one returns false and changes nothing. */
@@ -444,15 +419,8 @@ public abstract class IdempotencyStoreContract {
     assertThat(store().delete(key)).isTrue();
 
     assertThat(store().find(key)).isEmpty();
-    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
-    assertThat(store().renew(key, first.token(), lease())).isFalse();
-    assertThat(store().release(key, first.token())).isFalse();
-    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
-    assertThat(second.token()).isGreaterThan(first.token());
-    assertThat(second.takeover()).isFalse();
-    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
-    assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
-    assertSameOutcome(found(key), OTHER_VALUE);
+    assertFenced(key, first.token());
+    assertNextClaimAcquiresAfresh(key, first.token());
   }
 
   /** Deleting a completed record forgets it: the next claim acquires and may store another. */
@@ -465,10 +433,7 @@ public abstract class IdempotencyStoreContract {
     assertThat(store().delete(key)).isTrue();
 
     assertThat(store().find(key)).isEmpty();
-    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
-    assertThat(second.token()).isGreaterThan(first.token());
-    assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
-    assertSameOutcome(found(key), OTHER_VALUE);
+    assertNextClaimAcquiresAfresh(key, first.token());
   }
 
   /** Deleting a key without a record, or twice, returns false and touches no other key. */
@@ -581,9 +546,7 @@ public abstract class IdempotencyStoreContract {
     assertThat(taken.fingerprint()).isEqualTo(OTHER_FINGERPRINT);
     assertThat(leaseUntil(taken)).isAfter(leaseUntil(firstRecord));
 
-    assertThat(store().complete(key, first.token(), VALUE, TTL)).isFalse();
-    assertThat(store().release(key, first.token())).isFalse();
-    assertThat(store().renew(key, first.token(), lease())).isFalse();
+    assertFenced(key, first.token());
     assertThat(found(key)).isEqualTo(taken);
 
     assertThat(store().complete(key, second.token(), OTHER_VALUE, TTL)).isTrue();
@@ -666,13 +629,9 @@ public abstract class IdempotencyStoreContract {
     elapse(margin().multipliedBy(2));
 
     assertThat(store().find(key)).isEmpty();
-    assertThat(store().complete(key, first.token(), OTHER_VALUE, TTL)).isFalse();
-    assertThat(store().release(key, first.token())).isFalse();
-    assertThat(store().renew(key, first.token(), lease())).isFalse();
+    assertFenced(key, first.token());
     assertThat(store().find(key)).isEmpty();
-    ClaimResult.Acquired second = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
-    assertThat(second.takeover()).isFalse();
-    assertThat(second.token()).isGreaterThan(first.token());
+    assertNextClaimAcquiresAfresh(key, first.token());
     assertThat(found(key).fingerprint()).isEqualTo(OTHER_FINGERPRINT);
   }
 
@@ -831,6 +790,44 @@ public abstract class IdempotencyStoreContract {
 
   // ---------------------------------------------------------------------------------------------
   // helpers
+
+  private void assertDeclaredIfAndOnlyIfTested(
+      String capability, boolean declared, Class<?> contract) {
+    boolean tested = contract.isInstance(this);
+
+    assertThat(tested)
+        .as(
+            declared
+                ? "the store declares a %s: %s must implement %s"
+                : "the store declares no %s: %s must not implement %s",
+            capability,
+            getClass().getName(),
+            contract.getSimpleName())
+        .isEqualTo(declared);
+  }
+
+  /** Asserts that {@code token} can no longer complete, release or renew {@code key}. */
+  private void assertFenced(String key, long token) {
+    assertThat(store().complete(key, token, VALUE, TTL))
+        .as("complete with token %d", token)
+        .isFalse();
+    assertThat(store().release(key, token)).as("release with token %d", token).isFalse();
+    assertThat(store().renew(key, token, lease())).as("renew with token %d", token).isFalse();
+  }
+
+  /**
+   * Asserts that the next claim of {@code key}, which has no live record, acquires it afresh (no
+   * takeover) with a token greater than {@code oldToken}, and that the new holder can complete it
+   * while {@code oldToken} cannot.
+   */
+  private void assertNextClaimAcquiresAfresh(String key, long oldToken) {
+    ClaimResult.Acquired next = acquireAs(key, OTHER_FINGERPRINT, OTHER_OWNER);
+    assertThat(next.token()).isGreaterThan(oldToken);
+    assertThat(next.takeover()).isFalse();
+    assertThat(store().complete(key, oldToken, VALUE, TTL)).isFalse();
+    assertThat(store().complete(key, next.token(), OTHER_VALUE, TTL)).isTrue();
+    assertSameOutcome(found(key), OTHER_VALUE);
+  }
 
   private static String padTo255(String prefix, char pad) {
     StringBuilder key = new StringBuilder(255).append(prefix);

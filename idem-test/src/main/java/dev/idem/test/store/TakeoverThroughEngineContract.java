@@ -87,22 +87,8 @@ public abstract class TakeoverThroughEngineContract {
     startNodes();
     String name = uniqueName();
     AtomicInteger runs = new AtomicInteger();
-    CountDownLatch started = new CountDownLatch(1);
     CountDownLatch wake = new CountDownLatch(1);
-    CompletableFuture<String> zombie =
-        inThread(
-            () ->
-                operation(zombieNode, name)
-                    .execute(
-                        "k",
-                        null,
-                        () -> {
-                          runs.incrementAndGet();
-                          started.countDown();
-                          wake.await(30, TimeUnit.SECONDS);
-                          return "zombie";
-                        }));
-    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<String> zombie = runningCall(zombieNode, name, "zombie", wake, runs);
     sleepPastLease();
     String taken = operation(otherNode, name).execute("k", null, () -> "new owner");
     wake.countDown();
@@ -117,37 +103,12 @@ public abstract class TakeoverThroughEngineContract {
   void fencedCallerWaitsForTheCallerThatTookOverWhileItRuns() throws Exception {
     startNodes();
     String name = uniqueName();
-    CountDownLatch zombieStarted = new CountDownLatch(1);
+    AtomicInteger runs = new AtomicInteger();
     CountDownLatch zombieWake = new CountDownLatch(1);
-    CountDownLatch ownerStarted = new CountDownLatch(1);
     CountDownLatch ownerDone = new CountDownLatch(1);
-    CompletableFuture<String> zombie =
-        inThread(
-            () ->
-                operation(zombieNode, name)
-                    .execute(
-                        "k",
-                        null,
-                        () -> {
-                          zombieStarted.countDown();
-                          zombieWake.await(30, TimeUnit.SECONDS);
-                          return "zombie";
-                        }));
-    assertThat(zombieStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<String> zombie = runningCall(zombieNode, name, "zombie", zombieWake, runs);
     sleepPastLease();
-    CompletableFuture<String> owner =
-        inThread(
-            () ->
-                operation(otherNode, name)
-                    .execute(
-                        "k",
-                        null,
-                        () -> {
-                          ownerStarted.countDown();
-                          ownerDone.await(30, TimeUnit.SECONDS);
-                          return "new owner";
-                        }));
-    assertThat(ownerStarted.await(10, TimeUnit.SECONDS)).isTrue();
+    CompletableFuture<String> owner = runningCall(otherNode, name, "new owner", ownerDone, runs);
     zombieWake.countDown(); // fenced while the new owner still runs: it waits
     Thread.sleep(300);
     assertThat(zombie).isNotDone();
@@ -155,27 +116,16 @@ public abstract class TakeoverThroughEngineContract {
 
     assertThat(owner.get(10, TimeUnit.SECONDS)).isEqualTo("new owner");
     assertThat(zombie.get(10, TimeUnit.SECONDS)).isEqualTo("new owner");
+    assertThat(runs).hasValue(2);
   }
 
   @Test
   void fencedCallerWhoseTakerFailedIsToldToRetry() throws Exception {
     startNodes();
     String name = uniqueName();
-    CountDownLatch started = new CountDownLatch(1);
     CountDownLatch wake = new CountDownLatch(1);
     CompletableFuture<String> zombie =
-        inThread(
-            () ->
-                operation(zombieNode, name)
-                    .execute(
-                        "k",
-                        null,
-                        () -> {
-                          started.countDown();
-                          wake.await(30, TimeUnit.SECONDS);
-                          return "zombie";
-                        }));
-    assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        runningCall(zombieNode, name, "zombie", wake, new AtomicInteger());
     sleepPastLease();
     assertThatThrownBy(
             () ->
@@ -194,6 +144,32 @@ public abstract class TakeoverThroughEngineContract {
         .isInstanceOf(IdempotencyInProgressException.class)
         .hasMessageContaining("lost its claim");
     assertThat(operation(otherNode, name).execute("k", null, () -> "retried")).isEqualTo("retried");
+  }
+
+  /**
+   * Starts a call of key {@code k} of operation {@code name} on {@code node}, in a thread of its
+   * own, and returns once its body runs. The body counts itself in {@code runs}, waits for {@code
+   * wake} and returns {@code value}.
+   */
+  private CompletableFuture<String> runningCall(
+      Idempotency node, String name, String value, CountDownLatch wake, AtomicInteger runs)
+      throws InterruptedException {
+    CountDownLatch started = new CountDownLatch(1);
+    CompletableFuture<String> call =
+        inThread(
+            () ->
+                operation(node, name)
+                    .execute(
+                        "k",
+                        null,
+                        () -> {
+                          runs.incrementAndGet();
+                          started.countDown();
+                          wake.await(30, TimeUnit.SECONDS);
+                          return value;
+                        }));
+    assertThat(started.await(10, TimeUnit.SECONDS)).as("the body of %s started", value).isTrue();
+    return call;
   }
 
   private static CompletableFuture<String> inThread(java.util.concurrent.Callable<String> call) {

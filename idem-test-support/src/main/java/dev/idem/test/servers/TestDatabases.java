@@ -1,8 +1,5 @@
 package dev.idem.test.servers;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -90,10 +87,10 @@ public final class TestDatabases {
       boolean userInUrl = url.contains("user=");
       return new TestDatabase(kind, url, userInUrl ? "" : localUser, "", "from " + variable);
     }
-    if (listening(LOCAL_HOST, localPort)) {
+    if (ServerProbes.listening(LOCAL_HOST, localPort, PROBE_TIMEOUT_MILLIS)) {
       return new TestDatabase(kind, localUrl, localUser, "", "local default port");
     }
-    if (dockerAvailable()) {
+    if (ServerProbes.testcontainersPresent() && SqlContainers.dockerAvailable()) {
       return kind.equals(POSTGRES) ? SqlContainers.postgres() : SqlContainers.mariadb();
     }
     throw new IllegalStateException(
@@ -108,24 +105,5 @@ public final class TestDatabases {
             + " (database test, user "
             + localUser
             + ", no password), or provide a Docker engine for Testcontainers");
-  }
-
-  private static boolean listening(String host, int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), PROBE_TIMEOUT_MILLIS);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static boolean dockerAvailable() {
-    try {
-      Class.forName(
-          "org.testcontainers.DockerClientFactory", false, TestDatabases.class.getClassLoader());
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
-    return SqlContainers.dockerAvailable();
   }
 }

@@ -4,9 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,7 +141,7 @@ public final class TestRedis {
     try {
       RedisServerProcess sentinel =
           RedisServerProcess.startSentinel(
-              binary, freePort(), newDirectory("sentinel"), masterName, master);
+              binary, freePort(), newDirectory("sentinel"), masterName, master, List.of());
       return List.of(master, sentinel);
     } catch (RuntimeException e) {
       master.close();
@@ -188,10 +186,10 @@ public final class TestRedis {
       String url = configured.strip();
       return url.contains("://") ? url : "redis://" + url;
     }
-    if (listening(LOCAL_HOST, LOCAL_PORT)) {
+    if (ServerProbes.listening(LOCAL_HOST, LOCAL_PORT, PROBE_TIMEOUT_MILLIS)) {
       return "redis://" + LOCAL_HOST + ":" + LOCAL_PORT;
     }
-    if (dockerAvailable()) {
+    if (ServerProbes.testcontainersPresent() && RedisContainers.dockerAvailable()) {
       standaloneStarted = true;
       return RedisContainers.standaloneUrl();
     }
@@ -221,7 +219,7 @@ public final class TestRedis {
     if (server.isPresent() && cli.isPresent()) {
       return startLocalCluster(server.get(), cli.get());
     }
-    if (dockerAvailable()) {
+    if (ServerProbes.testcontainersPresent() && RedisContainers.dockerAvailable()) {
       return RedisContainers.clusterNodes(freeClusterPorts());
     }
     throw new IllegalStateException(
@@ -246,28 +244,12 @@ public final class TestRedis {
     throw Optional.ofNullable(last).orElseThrow();
   }
 
-  /** Returns whether something accepts TCP connections at the address. */
-  static boolean listening(String host, int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(host, port), PROBE_TIMEOUT_MILLIS);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static boolean dockerAvailable() {
-    try {
-      Class.forName(
-          "org.testcontainers.DockerClientFactory", false, TestRedis.class.getClassLoader());
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
-    return RedisContainers.dockerAvailable();
-  }
-
-  /** Returns a free loopback port. */
-  static int freePort() {
+  /**
+   * Returns a loopback port that was free a moment ago, for a server to start on.
+   *
+   * @return the port
+   */
+  public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOCAL_HOST))) {
       return socket.getLocalPort();
     } catch (IOException e) {
@@ -317,8 +299,14 @@ public final class TestRedis {
     }
   }
 
-  /** Finds an executable on the PATH, or in the usual install directories. */
-  static Optional<Path> executable(String name) {
+  /**
+   * Finds an executable, such as {@code redis-server} or {@code redis-cli}, on the PATH or in the
+   * usual install directories.
+   *
+   * @param name the executable's file name
+   * @return its path, or empty if it is not installed
+   */
+  public static Optional<Path> executable(String name) {
     List<String> directories = new ArrayList<>();
     String path = System.getenv("PATH");
     if (path != null) {

@@ -16,11 +16,12 @@ import org.jspecify.annotations.Nullable;
  * started again on the same port, which is what outage tests need; it is killed when closed, and by
  * a JVM shutdown hook if a test forgets.
  *
- * <p>Obtain one from {@link TestRedis#startServer()}; never stop a shared server instead.
+ * <p>Obtain one from {@link TestRedis#startServer()} (or {@link #start} with a port and directory
+ * of the caller's); never stop a shared server instead.
  */
 public final class RedisServerProcess implements AutoCloseable {
 
-  private static final int READY_TIMEOUT_MILLIS = 10_000;
+  private static final int READY_TIMEOUT_MILLIS = 20_000;
 
   private final Path binary;
   private final int port;
@@ -39,16 +40,19 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /**
-   * Starts a server and waits until it answers PING.
+   * Starts a server and waits until it answers PING. Most tests want {@link
+   * TestRedis#startServer()} instead, which picks the binary, a free port and a directory.
    *
    * @param binary the {@code redis-server} executable
    * @param port the loopback port
    * @param dir the server's working directory, created if needed
-   * @param extraArguments more {@code --option value} arguments
+   * @param extraArguments more {@code --option value} arguments, for example {@code --replicaof} or
+   *     {@code --cluster-enabled}
    * @return the running server
    * @throws IllegalStateException if it does not start (for example, the port is taken)
    */
-  static RedisServerProcess start(Path binary, int port, Path dir, List<String> extraArguments) {
+  public static RedisServerProcess start(
+      Path binary, int port, Path dir, List<String> extraArguments) {
     RedisServerProcess server =
         new RedisServerProcess(binary, port, dir, List.of(), extraArguments);
     server.startProcess();
@@ -64,17 +68,25 @@ public final class RedisServerProcess implements AutoCloseable {
    * @param dir the Sentinel's working directory, created if needed (it rewrites its config there)
    * @param masterName the name the Sentinel knows the master by
    * @param master the monitored master
+   * @param settings more lines of the Sentinel's configuration, for example {@code sentinel
+   *     down-after-milliseconds <masterName> 1000}
    * @return the running Sentinel
+   * @throws IllegalStateException if it does not start
    */
-  static RedisServerProcess startSentinel(
-      Path binary, int port, Path dir, String masterName, RedisServerProcess master) {
+  public static RedisServerProcess startSentinel(
+      Path binary,
+      int port,
+      Path dir,
+      String masterName,
+      RedisServerProcess master,
+      List<String> settings) {
     Path config = dir.resolve("sentinel.conf");
+    List<String> lines = new ArrayList<>();
+    lines.add("sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " 1");
+    lines.addAll(settings);
     try {
       Files.createDirectories(dir);
-      Files.writeString(
-          config,
-          "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " 1\n",
-          StandardCharsets.UTF_8);
+      Files.write(config, lines, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -114,6 +126,15 @@ public final class RedisServerProcess implements AutoCloseable {
    */
   public String url() {
     return "redis://" + address();
+  }
+
+  /**
+   * Returns the server's working directory, where its log ({@code redis.log}) is.
+   *
+   * @return the directory
+   */
+  public Path dir() {
+    return dir;
   }
 
   /**
