@@ -69,7 +69,7 @@ import org.jspecify.annotations.Nullable;
  * built from a URL) and then cancels the command. Lettuce reconnects by itself, so the same store
  * works again as soon as Redis is back. A client built from a URL rejects commands at once while
  * disconnected; with the application's client, a claim during an outage waits for the timeout.
- * Records a script did not write fail closed, as in {@link RedissonIdempotencyStore}.
+ * Values the store did not write fail closed, as in {@link RedissonIdempotencyStore}.
  *
  * <p>Instances are thread-safe.
  */
@@ -99,7 +99,10 @@ public final class LettuceIdempotencyStore extends RedisRecordStore {
       String keyPrefix,
       @Nullable Duration timeout,
       Duration subscribeTimeout) {
-    super(keyPrefix, new LettuceChannel(client, utf8(keyPrefix + "completions")), subscribeTimeout);
+    super(
+        keyPrefix,
+        new LettuceChannel(client, utf8(completionChannel(keyPrefix))),
+        subscribeTimeout);
     this.client = client;
     this.ownsClient = ownsClient;
     this.timeout = timeout;
@@ -342,11 +345,9 @@ public final class LettuceIdempotencyStore extends RedisRecordStore {
    * Builds a {@link LettuceIdempotencyStore}. Give it either the application's client or a URL to
    * build a client of its own from, not both.
    */
-  public static final class Builder {
+  public static final class Builder extends RedisStoreBuilder<Builder> {
 
     private @Nullable AbstractRedisClient client;
-    private @Nullable String url;
-    private String keyPrefix = DEFAULT_KEY_PREFIX;
     private @Nullable Duration timeout;
 
     private Builder() {}
@@ -366,32 +367,6 @@ public final class LettuceIdempotencyStore extends RedisRecordStore {
             "not a RedisClient or RedisClusterClient: " + client.getClass().getName());
       }
       this.client = client;
-      return this;
-    }
-
-    /**
-     * Sets the URL of one Redis server to build a client for; the store owns that client and shuts
-     * it down on {@link LettuceIdempotencyStore#close()}.
-     *
-     * @param url {@code redis://host:port} or {@code rediss://host:port}
-     * @return this builder
-     * @throws IllegalArgumentException if the URL is not a redis or rediss URL
-     */
-    public Builder url(String url) {
-      this.url = requireRedisUrl(url);
-      return this;
-    }
-
-    /**
-     * Sets the prefix of every Redis key and of the completion channel; default {@value
-     * LettuceIdempotencyStore#DEFAULT_KEY_PREFIX}. Stores that share a prefix share records.
-     *
-     * @param keyPrefix the prefix, possibly empty; no braces, which would break the hash tag
-     * @return this builder
-     * @throws IllegalArgumentException if the prefix contains a brace
-     */
-    public Builder keyPrefix(String keyPrefix) {
-      this.keyPrefix = requireKeyPrefix(keyPrefix);
       return this;
     }
 

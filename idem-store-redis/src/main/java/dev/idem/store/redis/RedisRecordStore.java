@@ -271,33 +271,8 @@ abstract class RedisRecordStore implements IdempotencyStore {
     }
   }
 
-  private static String completionChannel(String keyPrefix) {
+  /** Returns the completion channel of the stores with a key prefix. */
+  static String completionChannel(String keyPrefix) {
     return keyPrefix + "completions";
-  }
-
-  /**
-   * Checks a key prefix for a builder.
-   *
-   * @throws IllegalArgumentException if the prefix contains a brace, which would break the hash tag
-   */
-  static String requireKeyPrefix(String keyPrefix) {
-    Objects.requireNonNull(keyPrefix, "keyPrefix");
-    if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
-      throw new IllegalArgumentException("a key prefix must not contain braces: " + keyPrefix);
-    }
-    return keyPrefix;
-  }
-
-  /**
-   * Checks a server URL for a builder.
-   *
-   * @throws IllegalArgumentException if the URL is not a redis or rediss URL
-   */
-  static String requireRedisUrl(String url) {
-    Objects.requireNonNull(url, "url");
-    if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
-      throw new IllegalArgumentException("not a redis:// or rediss:// URL");
-    }
-    return url;
   }
 }

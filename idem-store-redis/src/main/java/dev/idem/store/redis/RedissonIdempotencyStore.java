@@ -131,7 +131,7 @@ public final class RedissonIdempotencyStore extends RedisRecordStore {
       RedissonClient client, boolean ownsClient, String keyPrefix, Duration subscribeTimeout) {
     super(
         keyPrefix,
-        new RedissonChannel(client.getTopic(keyPrefix + "completions", StringCodec.INSTANCE)),
+        new RedissonChannel(client.getTopic(completionChannel(keyPrefix), StringCodec.INSTANCE)),
         subscribeTimeout);
     this.client = client;
     this.commands = ((Redisson) client).getCommandExecutor();
@@ -252,11 +252,9 @@ public final class RedissonIdempotencyStore extends RedisRecordStore {
    * Builds a {@link RedissonIdempotencyStore}. Give it either the application's {@link
    * RedissonClient} or a URL to build a client of its own from, not both.
    */
-  public static final class Builder {
+  public static final class Builder extends RedisStoreBuilder<Builder> {
 
     private @Nullable RedissonClient client;
-    private @Nullable String url;
-    private String keyPrefix = DEFAULT_KEY_PREFIX;
     private Duration timeout = DEFAULT_TIMEOUT;
 
     private Builder() {}
@@ -266,6 +264,7 @@ public final class RedissonIdempotencyStore extends RedisRecordStore {
      *
      * @param client the client, configured for any topology
      * @return this builder
+     * @throws IllegalArgumentException if the client was not made by {@link Redisson#create}
      */
     public Builder client(RedissonClient client) {
       Objects.requireNonNull(client, "client");
@@ -275,32 +274,6 @@ public final class RedissonIdempotencyStore extends RedisRecordStore {
             "not a client made by Redisson.create: " + client.getClass().getName());
       }
       this.client = client;
-      return this;
-    }
-
-    /**
-     * Sets the URL of one Redis server to build a client for; the store owns that client and shuts
-     * it down on {@link RedissonIdempotencyStore#close()}.
-     *
-     * @param url {@code redis://host:port} or {@code rediss://host:port}
-     * @return this builder
-     * @throws IllegalArgumentException if the URL is not a redis or rediss URL
-     */
-    public Builder url(String url) {
-      this.url = requireRedisUrl(url);
-      return this;
-    }
-
-    /**
-     * Sets the prefix of every Redis key and of the completion channel; default {@value
-     * RedissonIdempotencyStore#DEFAULT_KEY_PREFIX}. Stores that share a prefix share records.
-     *
-     * @param keyPrefix the prefix, possibly empty; no braces, which would break the hash tag
-     * @return this builder
-     * @throws IllegalArgumentException if the prefix contains a brace
-     */
-    public Builder keyPrefix(String keyPrefix) {
-      this.keyPrefix = requireKeyPrefix(keyPrefix);
       return this;
     }
 
