@@ -10,8 +10,9 @@ import org.redisson.client.RedisTimeoutException;
  * Removes record keys from Redisson's exceptions before they become the cause of an {@link
  * dev.idem.IdempotencyStoreException}. Redisson describes the failed command in its messages,
  * parameters included, and the record's Redis key is one of them; keys can carry customer data and
- * must not reach logs above DEBUG. (The other parameters are encoded bytes, which Redisson prints
- * only as buffer sizes.)
+ * must not reach logs above DEBUG. (The other parameters are bytes, which Redisson prints as buffer
+ * sizes, or, for the claim's record, as its first ten bytes: the record's header, no owner,
+ * fingerprint or outcome.)
  */
 final class DriverFailures {
 

@@ -1,10 +1,9 @@
 package dev.idem.store.redis;
 
-import static dev.idem.store.redis.RecordReplies.positiveMillis;
-import static dev.idem.store.redis.RecordReplies.utf8;
+import static dev.idem.store.redis.RecordCodec.positiveMillis;
+import static dev.idem.store.redis.RecordCodec.utf8;
 
 import dev.idem.IdempotencyStoreException;
-import dev.idem.spi.CompletionNotifier;
 import dev.idem.spi.IdempotencyStore;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
@@ -16,11 +15,12 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -28,12 +28,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -47,13 +46,15 @@ import org.jspecify.annotations.Nullable;
  * IdempotencyStore store = LettuceIdempotencyStore.fromUrl("redis://localhost:6379"); // owns one
  * }</pre>
  *
- * <p><b>Records, operations, encoding, fencing.</b> The same as {@link RedissonIdempotencyStore}'s,
- * with the same Lua scripts: the two stores read and write each other's records, and a key prefix
- * shared between them shares records. Each SPI operation is one {@code EVALSHA} in one round trip
- * on the master that owns the key (Lettuce routes by the key's slot and follows {@code MOVED} and
- * {@code ASK}); a server that does not know the script answers {@code NOSCRIPT} and the script is
- * run once with {@code EVAL}, which also caches it there. Arguments and replies are bytes ({@link
- * ByteArrayCodec}); nothing read from Redis can instantiate a class.
+ * <p><b>Records, operations, time, tokens, encoding, notification.</b> The same as {@link
+ * RedissonIdempotencyStore}'s, with the same commands and Lua scripts: the two stores read and
+ * write each other's records, and a key prefix shared between them shares records. A claim is one
+ * {@code SET … NX PX … GET} (plus the {@code claim} script when the key holds an in-progress record
+ * or a tombstone); every other operation is one {@code EVALSHA}; each is one round trip to the
+ * master that owns the key (Lettuce routes by the key's slot and follows {@code MOVED} and {@code
+ * ASK}). A server that does not know a script answers {@code NOSCRIPT} and the script is run once
+ * with {@code EVAL}, which also caches it there. Arguments and replies are bytes ({@link
+ * ByteArrayCodec}); nothing read from Redis can instantiate a class. Requires Redis 7.0 or later.
  *
  * <p><b>Connections.</b> The store opens one connection on the client, on first use (building never
  * contacts Redis), and every thread shares it: Lettuce pipelines the commands of concurrent callers
@@ -68,11 +69,11 @@ import org.jspecify.annotations.Nullable;
  * built from a URL) and then cancels the command. Lettuce reconnects by itself, so the same store
  * works again as soon as Redis is back. A client built from a URL rejects commands at once while
  * disconnected; with the application's client, a claim during an outage waits for the timeout.
- * Records a script did not write fail closed, as in {@link RedissonIdempotencyStore}.
+ * Values the store did not write fail closed, as in {@link RedissonIdempotencyStore}.
  *
  * <p>Instances are thread-safe.
  */
-public final class LettuceIdempotencyStore extends ScriptedRedisStore {
+public final class LettuceIdempotencyStore extends RedisRecordStore {
 
   /** The key prefix used unless the builder sets another. */
   public static final String DEFAULT_KEY_PREFIX = RedissonIdempotencyStore.DEFAULT_KEY_PREFIX;
@@ -81,18 +82,15 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
 
   private final AbstractRedisClient client;
   private final boolean ownsClient;
-  private final String keyPrefix;
   private final @Nullable Duration timeout;
-  private final PubSubCompletionNotifier notifier;
-  private final LettuceChannel channel;
-  private final AtomicBoolean closed = new AtomicBoolean();
   private final Object connectLock = new Object();
+  private boolean closed;
   private volatile @Nullable Connected connected;
 
   /** The store's connection, its commands and how long a call waits for a reply. */
   private record Connected(
       StatefulConnection<byte[], byte[]> connection,
-      RedisScriptingAsyncCommands<byte[], byte[]> commands,
+      RedisClusterAsyncCommands<byte[], byte[]> commands,
       long timeoutNanos) {}
 
   private LettuceIdempotencyStore(
@@ -101,14 +99,13 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
       String keyPrefix,
       @Nullable Duration timeout,
       Duration subscribeTimeout) {
-    super(keyPrefix + "completions");
+    super(
+        keyPrefix,
+        new LettuceChannel(client, utf8(completionChannel(keyPrefix))),
+        subscribeTimeout);
     this.client = client;
     this.ownsClient = ownsClient;
-    this.keyPrefix = keyPrefix;
     this.timeout = timeout;
-    this.channel = new LettuceChannel(client, channelName());
-    this.notifier =
-        new PubSubCompletionNotifier(channel, this::redisKey, subscribeTimeout.toMillis());
   }
 
   /**
@@ -144,84 +141,73 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
     return new Builder();
   }
 
-  /**
-   * Returns the pub/sub notifier that wakes waiters when a record is completed or released.
-   *
-   * @return the notifier, always present
-   */
   @Override
-  public Optional<CompletionNotifier> completionNotifier() {
-    return Optional.of(notifier);
-  }
-
-  /**
-   * Closes the store's connections and, if the store built its client from a URL, shuts the client
-   * down. Closing twice has no effect; a closed store fails every operation.
-   */
-  @Override
-  public void close() {
-    if (closed.compareAndSet(false, true)) {
-      notifier.close();
-      Connected current;
-      synchronized (connectLock) {
-        current = connected;
-        connected = null;
-      }
-      if (current != null) {
-        current.connection().close();
-      }
-      if (ownsClient) {
-        client.shutdown();
-      }
+  void closeClient() {
+    Connected current;
+    synchronized (connectLock) {
+      closed = true;
+      current = connected;
+      connected = null;
+    }
+    if (current != null) {
+      current.connection().close();
+    }
+    if (ownsClient) {
+      client.shutdown();
     }
   }
 
-  /**
-   * Returns the Redis key of a record: the prefix, then the key inside a hash tag.
-   *
-   * @param key the composed key
-   * @return the Redis key
-   */
-  String redisKey(String key) {
-    return keyPrefix + "{" + key + "}";
-  }
-
-  /**
-   * Returns the pub/sub channel of completion and release messages.
-   *
-   * @return the channel name
-   */
-  String channel() {
-    return keyPrefix + "completions";
-  }
-
-  PubSubCompletionNotifier notifier() {
-    return notifier;
+  @Override
+  byte @Nullable [] setIfAbsent(String key, byte[] record, long pxMillis) {
+    requireOpen("claim");
+    String redisKey = redisKey(key);
+    try {
+      Connected current = connected();
+      return await(
+          current.commands().setGet(utf8(redisKey), record, SetArgs.Builder.nx().px(pxMillis)),
+          current.timeoutNanos());
+    } catch (RuntimeException e) {
+      throw IdempotencyStoreException.of(
+          RedissonIdempotencyStore.NAME, "claim", redact(e, redisKey));
+    }
   }
 
   @Override
   Object run(String operation, LuaScript lua, String key, byte[]... args) {
-    if (closed.get()) {
-      throw IdempotencyStoreException.of(
-          RedissonIdempotencyStore.NAME, operation, "the store is closed");
-    }
+    requireOpen(operation);
     String redisKey = redisKey(key);
     byte[][] keys = {utf8(redisKey)};
     try {
       Connected current = connected();
       try {
-        return await(
-            current.commands().evalsha(lua.sha(), ScriptOutputType.OBJECT, keys, args),
-            current.timeoutNanos());
+        return unwrap(
+            await(
+                current.commands().evalsha(lua.sha(), ScriptOutputType.OBJECT, keys, args),
+                current.timeoutNanos()));
       } catch (RedisNoScriptException e) {
-        return await(
-            current.commands().eval(lua.source(), ScriptOutputType.OBJECT, keys, args),
-            current.timeoutNanos());
+        return unwrap(
+            await(
+                current.commands().eval(lua.source(), ScriptOutputType.OBJECT, keys, args),
+                current.timeoutNanos()));
       }
     } catch (RuntimeException e) {
       throw IdempotencyStoreException.of(
           RedissonIdempotencyStore.NAME, operation, redact(e, redisKey));
     }
+  }
+
+  @Override
+  CompletionStage<Object> runAsync(LuaScript lua, String key, byte[]... args) {
+    byte[][] keys = {utf8(redisKey(key))};
+    RedisClusterAsyncCommands<byte[], byte[]> commands = connected().commands();
+    return commands
+        .<Object>evalsha(lua.sha(), ScriptOutputType.OBJECT, keys, args)
+        .exceptionallyCompose(
+            failure ->
+                failure instanceof RedisNoScriptException
+                    ? commands.<Object>eval(lua.source(), ScriptOutputType.OBJECT, keys, args)
+                    : CompletableFuture.failedFuture(failure))
+        .thenApply(LettuceIdempotencyStore::unwrap);
   }
 
   private Connected connected() {
@@ -230,7 +216,7 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
       return current;
     }
     synchronized (connectLock) {
-      if (closed.get()) {
+      if (closed) {
         throw new RedisException("the store is closed");
       }
       if (connected == null) {
@@ -242,7 +228,7 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
 
   private Connected connect() {
     StatefulConnection<byte[], byte[]> connection;
-    RedisScriptingAsyncCommands<byte[], byte[]> commands;
+    RedisClusterAsyncCommands<byte[], byte[]> commands;
     if (client instanceof RedisClusterClient cluster) {
       var clusterConnection = cluster.connect(ByteArrayCodec.INSTANCE);
       connection = clusterConnection;
@@ -260,16 +246,20 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
   }
 
   /**
-   * Waits for a script's reply. Lettuce's object output wraps a top-level integer in a list of one;
-   * it is unwrapped here (the scripts never reply a list of one element).
+   * Unwraps a script's reply: Lettuce's object output wraps a top-level integer in a list of one
+   * (the scripts never reply a list of one element).
    */
-  private static Object await(RedisFuture<Object> future, long timeoutNanos) {
+  private static Object unwrap(Object reply) {
+    if (reply instanceof List<?> values && values.size() == 1 && values.get(0) instanceof Long) {
+      return values.get(0);
+    }
+    return reply;
+  }
+
+  /** Waits for a reply, at most the store's timeout, and then cancels the command. */
+  private static <T> T await(RedisFuture<T> future, long timeoutNanos) {
     try {
-      Object reply = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-      if (reply instanceof List<?> values && values.size() == 1 && values.get(0) instanceof Long) {
-        return values.get(0);
-      }
-      return reply;
+      return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException cause) {
         throw cause;
@@ -355,11 +345,9 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
    * Builds a {@link LettuceIdempotencyStore}. Give it either the application's client or a URL to
    * build a client of its own from, not both.
    */
-  public static final class Builder {
+  public static final class Builder extends RedisStoreBuilder<Builder> {
 
     private @Nullable AbstractRedisClient client;
-    private @Nullable String url;
-    private String keyPrefix = DEFAULT_KEY_PREFIX;
     private @Nullable Duration timeout;
 
     private Builder() {}
@@ -379,40 +367,6 @@ public final class LettuceIdempotencyStore extends ScriptedRedisStore {
             "not a RedisClient or RedisClusterClient: " + client.getClass().getName());
       }
       this.client = client;
-      return this;
-    }
-
-    /**
-     * Sets the URL of one Redis server to build a client for; the store owns that client and shuts
-     * it down on {@link LettuceIdempotencyStore#close()}.
-     *
-     * @param url {@code redis://host:port} or {@code rediss://host:port}
-     * @return this builder
-     * @throws IllegalArgumentException if the URL is not a redis or rediss URL
-     */
-    public Builder url(String url) {
-      Objects.requireNonNull(url, "url");
-      if (!url.startsWith("redis://") && !url.startsWith("rediss://")) {
-        throw new IllegalArgumentException("not a redis:// or rediss:// URL");
-      }
-      this.url = url;
-      return this;
-    }
-
-    /**
-     * Sets the prefix of every Redis key and of the completion channel; default {@value
-     * LettuceIdempotencyStore#DEFAULT_KEY_PREFIX}. Stores that share a prefix share records.
-     *
-     * @param keyPrefix the prefix, possibly empty; no braces, which would break the hash tag
-     * @return this builder
-     * @throws IllegalArgumentException if the prefix contains a brace
-     */
-    public Builder keyPrefix(String keyPrefix) {
-      Objects.requireNonNull(keyPrefix, "keyPrefix");
-      if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
-        throw new IllegalArgumentException("a key prefix must not contain braces: " + keyPrefix);
-      }
-      this.keyPrefix = keyPrefix;
       return this;
     }
 

@@ -8,7 +8,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import org.redisson.api.RScript;
 import org.redisson.client.RedisNoScriptException;
 import org.redisson.client.codec.ByteArrayCodec;
@@ -32,6 +34,7 @@ final class LuaScript {
   static final LuaScript RENEW = of("renew");
   static final LuaScript FIND = of("find");
   static final LuaScript DELETE = of("delete");
+  static final LuaScript WATCH = of("watch");
 
   private final String source;
   private final String sha;
@@ -76,6 +79,37 @@ final class LuaScript {
       return script.evalSha(
           redisKey, RScript.Mode.READ_WRITE, sha, RScript.ReturnType.MULTI, keys, values);
     }
+  }
+
+  /**
+   * Runs the script like {@link #run} without waiting: on {@code NOSCRIPT}, the script is sent once
+   * more with {@code EVAL}, which also caches it on that server.
+   *
+   * @return the reply, or the failure
+   */
+  CompletionStage<Object> runAsync(RScript script, String redisKey, byte[]... args) {
+    List<Object> keys = List.of(redisKey);
+    Object[] values = args;
+    return script
+        .evalShaAsync(
+            redisKey, RScript.Mode.READ_WRITE, sha, RScript.ReturnType.MULTI, keys, values)
+        .exceptionallyCompose(
+            failure ->
+                unwrap(failure) instanceof RedisNoScriptException
+                    ? script.evalAsync(
+                        redisKey,
+                        RScript.Mode.READ_WRITE,
+                        source,
+                        RScript.ReturnType.MULTI,
+                        keys,
+                        values)
+                    : CompletableFuture.failedFuture(failure));
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.idem.spi.CompletionNotifier;
 import java.lang.System.Logger.Level;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,12 +20,18 @@ import org.jspecify.annotations.Nullable;
  * client listener ({@link Channel}: Redisson's or Lettuce's), dispatches each message to the local
  * listeners of that key.
  *
+ * <p>Only watched records are published, so that a completion nobody waits for costs no {@code
+ * PUBLISH}: once the channel is subscribed, {@link #subscribe} sends the {@code watch} script,
+ * which marks the key's in-progress record as watched, without waiting for its reply. Nothing is
+ * missed whichever runs first on Redis: a completion or release after the mark is published, and
+ * one before it leaves no in-progress record, which the script answers with 0 and the listener is
+ * then called at once (so is it when the script fails). A takeover keeps the mark.
+ *
  * <p>One channel instead of one per key keeps a wait free of subscribe round trips: after the first
- * subscription, registering a waiter is a map insertion. Plain {@code PUBLISH} (not the sharded
- * {@code SPUBLISH}) is used so that one channel works on every topology; on Redis Cluster it is
- * broadcast to every node, so each JVM receives every completion of the cluster. That costs one
- * small message per completion and per JVM, which is fine until completions reach tens of thousands
- * per second; beyond that, wake-ups are best left to polling.
+ * subscription, registering a waiter is a map insertion and one script sent. Plain {@code PUBLISH}
+ * (not the sharded {@code SPUBLISH}) is used so that one channel works on every topology; on Redis
+ * Cluster it is broadcast to every node, so each JVM receives every published completion of the
+ * cluster.
  */
 final class PubSubCompletionNotifier implements CompletionNotifier {
 
@@ -47,6 +54,7 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
 
   private final Channel topic;
   private final Function<String, String> redisKeys;
+  private final Function<String, CompletionStage<Boolean>> watch;
   private final long subscribeTimeoutMillis;
   private final ConcurrentHashMap<String, Set<Runnable>> listeners = new ConcurrentHashMap<>();
   private final Object lock = new Object();
@@ -54,10 +62,23 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
   private long nextAttemptNanos;
   private volatile boolean closed;
 
+  /**
+   * Creates the notifier of a store.
+   *
+   * @param topic the client's side of the channel
+   * @param redisKeys maps a composed key to its record's Redis key, the messages' content
+   * @param watch marks the in-progress record of a composed key as watched; completes with false
+   *     when the key holds no in-progress record
+   * @param subscribeTimeoutMillis how long a first wait waits for the channel's subscription
+   */
   PubSubCompletionNotifier(
-      Channel topic, Function<String, String> redisKeys, long subscribeTimeoutMillis) {
+      Channel topic,
+      Function<String, String> redisKeys,
+      Function<String, CompletionStage<Boolean>> watch,
+      long subscribeTimeoutMillis) {
     this.topic = topic;
     this.redisKeys = redisKeys;
+    this.watch = watch;
     this.subscribeTimeoutMillis = subscribeTimeoutMillis;
   }
 
@@ -70,6 +91,16 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
     listeners.computeIfAbsent(redisKey, k -> ConcurrentHashMap.newKeySet()).add(listener);
     awaitSubscribed();
     AtomicBoolean active = new AtomicBoolean(true);
+    watch(key)
+        .whenComplete(
+            (watched, failure) -> {
+              if (failure != null) {
+                LOG.log(Level.DEBUG, "could not watch a record, its waiter looks again", failure);
+              }
+              if (!Boolean.TRUE.equals(watched) && active.get()) {
+                call(listener);
+              }
+            });
     return () -> {
       if (active.compareAndSet(true, false)) {
         listeners.computeIfPresent(
@@ -144,17 +175,29 @@ final class PubSubCompletionNotifier implements CompletionNotifier {
     }
   }
 
+  private CompletionStage<Boolean> watch(String key) {
+    try {
+      return watch.apply(key);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   private void dispatch(String redisKey) {
     Set<Runnable> waiting = listeners.get(redisKey);
     if (waiting == null) {
       return;
     }
     for (Runnable listener : waiting) {
-      try {
-        listener.run();
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "a completion listener failed", e);
-      }
+      call(listener);
+    }
+  }
+
+  private static void call(Runnable listener) {
+    try {
+      listener.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "a completion listener failed", e);
     }
   }
 }

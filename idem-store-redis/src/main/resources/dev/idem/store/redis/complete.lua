@@ -1,18 +1,17 @@
--- complete(KEYS[1]; ARGV: token, ttl_ms, outcome_kind, outcome, channel)
--- Returns 1 when the IN_PROGRESS record held with the token was completed, else 0.
--- lease_until stays: a completed record ignores it.
-local f = redis.call('HMGET', key, 'state', 'token', 'expires_at', 'lease_until')
-check(f[1], f[2], f[4], f[3])
-if f[1] ~= 'IN_PROGRESS' or f[2] ~= ARGV[1] then
+-- complete(KEYS[1]; ARGV: token (8 bytes), ttl_ms, outcome kind (1 byte), outcome, channel)
+-- Returns 1 when the in-progress record held with the token was completed, else 0. Publishes
+-- the key on the channel only when a waiter watches the record.
+local v, state = read()
+if state ~= 'P' or string.sub(v, 9, 16) ~= ARGV[1] then
   return 0
 end
 local now_ms = clock()
-if not is_live(f[1], f[3], now_ms) then
-  return 0
+local created = expiry_of() - struct.unpack('>I8', v, 17)
+local expiry = now_ms + tonumber(ARGV[2])
+redis.call('SET', key,
+  header('C', '\0', ARGV[3], ARGV[1], created, expiry) .. string.sub(v, HEADER + 1) .. ARGV[4],
+  'PXAT', int(expiry))
+if string.byte(v, 7) == 1 then
+  redis.call('PUBLISH', ARGV[5], key)
 end
-local expires_at = int(now_ms + tonumber(ARGV[2]))
-redis.call('HSET', key, 'state', 'COMPLETED', 'outcome_kind', ARGV[3], 'outcome', ARGV[4],
-  'expires_at', expires_at)
-redis.call('PEXPIREAT', key, expires_at)
-redis.call('PUBLISH', ARGV[5], key)
 return 1

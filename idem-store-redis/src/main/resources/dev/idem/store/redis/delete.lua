@@ -1,19 +1,23 @@
 -- delete(KEYS[1]; ARGV: channel)
--- An operator's forced removal, whatever the record holds (even a hash check() would refuse).
--- Returns 1 when a record was removed, else 0. A record with a readable token leaves a
--- RELEASED tombstone with that token until its expiry, as a release does, so that the next
--- claim still issues a larger token; anything else is deleted outright.
+-- An operator's forced removal, whatever the key holds (even a value state_of would refuse, or
+-- a 0.1 hash). Returns 1 when a record was removed, else 0. A record of this store leaves a
+-- tombstone with its token until its expiry, as a release does, so that the next claim still
+-- issues a larger token; anything else is deleted outright. Always publishes the key.
 if redis.call('EXISTS', key) == 0 then
   return 0
 end
-local f = redis.call('HMGET', key, 'state', 'token', 'expires_at')
-if f[1] == 'RELEASED' then
+local v = redis.pcall('GET', key)
+local ok, state = false, nil
+if type(v) == 'string' then
+  ok, state = pcall(state_of, v)
+end
+if ok and state == 'R' then
   return 0
 end
-redis.call('DEL', key)
-if is_int(f[2]) and is_int(f[3]) and tonumber(f[3]) > clock() then
-  redis.call('HSET', key, 'state', 'RELEASED', 'token', f[2], 'expires_at', f[3])
-  redis.call('PEXPIREAT', key, f[3])
+if ok then
+  redis.call('SET', key, header('R', '\0', '-', string.sub(v, 9, 16), 0, 0), 'KEEPTTL')
+else
+  redis.call('DEL', key)
 end
 redis.call('PUBLISH', ARGV[1], key)
 return 1

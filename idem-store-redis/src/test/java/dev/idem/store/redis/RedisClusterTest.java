@@ -21,7 +21,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.redisson.api.RBucket;
 import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
 
 /**
  * The store on a real 3-master Redis Cluster: slots, redirects during a slot migration, pub/sub.
@@ -67,7 +69,7 @@ class RedisClusterTest {
       String newKey = keyInSlot(stale, slot);
       RawRedis.call(source.address(), "CONFIG", "RESETSTAT");
       RawRedis.call(target.address(), "CONFIG", "RESETSTAT");
-      // the target has never run the scripts: the claim below must load them there
+      // the target has never run the scripts: those run below must be loaded there
       RawRedis.call(target.address(), "SCRIPT", "FLUSH");
 
       RawRedis.call(
@@ -155,22 +157,31 @@ class RedisClusterTest {
       List<CompletionNotifier.Subscription> subscriptions = new ArrayList<>();
       Set<String> mastersUsed = new HashSet<>();
       List<Master> masters = masters();
-      for (int i = 0; i < 30; i++) {
+      long[] tokens = new long[30];
+      for (int i = 0; i < tokens.length; i++) {
         String key = newKey();
         keys.add(key);
         mastersUsed.add(ownerOf(masters, slotOf(store.redisKey(key))).id());
+        tokens[i] = acquire(store, key);
+      }
+      for (String key : keys) {
         CountDownLatch latch = new CountDownLatch(1);
         latches.add(latch);
         subscriptions.add(
             other.completionNotifier().orElseThrow().subscribe(key, latch::countDown));
       }
       try {
+        // each waiter's mark is on its record before the completion: the wake-up is a message
+        for (String key : keys) {
+          RBucket<byte[]> record =
+              RedisTestClients.cluster().getBucket(store.redisKey(key), ByteArrayCodec.INSTANCE);
+          RedissonIdempotencyStoreTest.awaitTrue(() -> record.get()[6] == 1, "record watched");
+        }
         for (int i = 0; i < keys.size(); i++) {
-          long token = acquire(store, keys.get(i));
           if (i % 2 == 0) {
-            assertThat(store.complete(keys.get(i), token, VALUE, TTL)).isTrue();
+            assertThat(store.complete(keys.get(i), tokens[i], VALUE, TTL)).isTrue();
           } else {
-            assertThat(store.release(keys.get(i), token)).isTrue();
+            assertThat(store.release(keys.get(i), tokens[i])).isTrue();
           }
         }
         int woken = 0;
