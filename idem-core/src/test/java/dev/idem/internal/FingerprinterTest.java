@@ -31,7 +31,7 @@ class FingerprinterTest {
         .isEqualTo(fingerprinter.fingerprint(new Item("s", new BigDecimal("1.00"))))
         .isEqualTo(fingerprinter.fingerprint(new Item("s", BigDecimal.ONE)));
     assertThat(fingerprinter.canonicalJson(List.of(1, 1.0, new BigDecimal("100.00"), 0.0)))
-        .isEqualTo("[1,1,1E+2,0]");
+        .isEqualTo("[1,1,100,0]");
   }
 
   @Test
@@ -69,6 +69,16 @@ class FingerprinterTest {
     unsorted.put("b", Double.NaN);
     unsorted.put("a", Double.NEGATIVE_INFINITY);
     assertThat(fingerprinter.canonicalJson(unsorted)).isEqualTo("{\"a\":-Infinity,\"b\":NaN}");
+  }
+
+  @Test
+  void subnormalDoublesTakeTheirShortestDecimal() {
+    // Java's Double.toString writes these 4.9E-324 and 9.9E-324: at least two digits
+    assertThat(fingerprinter.canonicalJson(new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE}))
+        .isEqualTo("[5e-324,1e-323]");
+    assertThat(fingerprinter.canonicalJson(List.of(2e23, 1e23, 8.41e21, 1e21, 1e-7)))
+        .as("JDK 17's Double.toString writes 2e23 as 1.9999999999999998E23")
+        .isEqualTo("[2e+23,1e+23,8.41e+21,1e+21,1e-7]");
   }
 
   record Measure(double x) {}
