@@ -40,10 +40,13 @@ import org.jspecify.annotations.Nullable;
  */
 final class CanonicalJsonGenerator extends GeneratorBase {
 
-  /** ECMAScript writes a number whose decimal point is further right than this with an exponent. */
+  /**
+   * ECMAScript writes a number in plain notation when its decimal point is at most this many digits
+   * right of its first significant digit ...
+   */
   private static final int MAX_PLAIN_POINT = 21;
 
-  /** ... and one whose point is this far left of its first digit, or further. */
+  /** ... and less than this many left of it; else with an exponent. */
   private static final int MIN_PLAIN_POINT = -6;
 
   private static final MathContext ONE_DIGIT = new MathContext(1, RoundingMode.HALF_EVEN);
@@ -347,12 +350,12 @@ final class CanonicalJsonGenerator extends GeneratorBase {
   }
 
   /**
-   * Writes a number's exact value as ECMAScript's Number::toString lays out digits {@code s} (no
-   * trailing zero, {@code k} of them) and a decimal point {@code n} digits right of the first: the
-   * digits and {@code n-k} zeros when {@code k <= n <= 21}; the digits with a point after the
-   * {@code n}th when {@code 0 < n <= 21}; {@code 0.}, {@code -n} zeros and the digits when {@code
-   * -6 < n <= 0}; else the first digit, a point and the rest if any, {@code e}, the sign and {@code
-   * n-1}. Zero, {@code -0} included, is {@code 0}; a negative number gets a {@code -}.
+   * Writes a number's exact value as ECMAScript's Number::toString lays it out. With {@code s} its
+   * significant digits without trailing zeros and {@code n} the position of the decimal point from
+   * the left of {@code s} (the value is {@code 0.s × 10^n}): when {@code -6 < n <= 21}, the value
+   * in plain decimal notation ({@code 100}, {@code 42.5}, {@code 0.000001}); else the first digit,
+   * a point and the other digits if any, {@code e}, the sign of {@code n-1} and its magnitude
+   * ({@code 1e+21}, {@code 2.5e-7}). Zero, {@code -0} included, is {@code 0}.
    */
   private void writeDecimal(BigDecimal value) {
     if (value.signum() == 0) {
@@ -360,25 +363,20 @@ final class CanonicalJsonGenerator extends GeneratorBase {
       return;
     }
     BigDecimal stripped = value.stripTrailingZeros();
+    long n = (long) stripped.precision() - stripped.scale();
+    if (MIN_PLAIN_POINT < n && n <= MAX_PLAIN_POINT) {
+      out.append(stripped.toPlainString());
+      return;
+    }
     String digits = stripped.unscaledValue().abs().toString();
-    int k = digits.length();
-    long n = (long) k - stripped.scale();
     if (value.signum() < 0) {
       out.append('-');
     }
-    if (k <= n && n <= MAX_PLAIN_POINT) {
-      out.append(digits).append("0".repeat((int) (n - k)));
-    } else if (0 < n && n <= MAX_PLAIN_POINT) {
-      out.append(digits, 0, (int) n).append('.').append(digits, (int) n, k);
-    } else if (MIN_PLAIN_POINT < n && n <= 0) {
-      out.append("0.").append("0".repeat((int) -n)).append(digits);
-    } else {
-      out.append(digits.charAt(0));
-      if (k > 1) {
-        out.append('.').append(digits, 1, k);
-      }
-      out.append('e').append(n > 0 ? '+' : '-').append(Math.abs(n - 1));
+    out.append(digits.charAt(0));
+    if (digits.length() > 1) {
+      out.append('.').append(digits, 1, digits.length());
     }
+    out.append('e').append(n > 0 ? '+' : '-').append(Math.abs(n - 1));
   }
 
   /**
