@@ -3,6 +3,7 @@ package dev.idem.internal;
 import com.fasterxml.jackson.core.Base64Variant;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.ObjectCodec;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.base.GeneratorBase;
@@ -35,8 +36,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>binary data as a string of standard base64; a raw JSON value canonicalized like any other.
  * </ul>
  *
- * <p>It ignores the features, escapes and pretty printer a mapper configures. One instance writes
- * one payload; not thread-safe.
+ * <p>It ignores the features, escapes and pretty printer a mapper configures. It writes one payload
+ * at a time, from {@link #start()} to {@link #finish()}, and can then write another; not
+ * thread-safe.
  */
 final class CanonicalJsonGenerator extends GeneratorBase {
 
@@ -53,17 +55,46 @@ final class CanonicalJsonGenerator extends GeneratorBase {
   private static final HexFormat HEX = HexFormat.of();
   private static final JsonFactory RAW_JSON = new JsonFactory();
 
+  private static final int MAX_KEPT_CAPACITY = 16 * 1024;
+
   private final StringBuilder out = new StringBuilder(128);
+  private boolean writing;
   private Members[] objects = new Members[4];
   private int depth = -1;
 
+  @SuppressWarnings("deprecation") // the constructor without an IOContext: it writes to no stream
   CanonicalJsonGenerator(ObjectCodec codec) {
     super(0, codec);
   }
 
-  /** Returns the canonical text written so far. */
+  /** Whether a payload is being written: between {@link #start()} and {@link #finish()}. */
+  boolean isWriting() {
+    return writing;
+  }
+
+  /** Makes the generator ready for a payload, keeping the buffers of the previous one. */
+  void start() {
+    while (_writeContext.getParent() != null) { // a previous payload failed halfway
+      _writeContext = _writeContext.getParent();
+    }
+    _writeContext.reset(JsonStreamContext.TYPE_ROOT);
+    depth = -1;
+    out.setLength(0);
+    writing = true;
+  }
+
+  /** Returns the canonical text of the payload written since {@link #start()}. */
   String text() {
     return out.toString();
+  }
+
+  /** Ends a payload; a text buffer grown large for it is not kept for the next. */
+  void finish() {
+    writing = false;
+    if (out.capacity() > MAX_KEPT_CAPACITY) {
+      out.setLength(0);
+      out.trimToSize();
+    }
   }
 
   @Override

@@ -21,6 +21,9 @@ public final class Fingerprinter {
   private final ObjectMapper mapper;
   private final ObjectWriter writer;
 
+  /** Each thread reuses one generator and its buffers: a fingerprint is on every call's path. */
+  private final ThreadLocal<CanonicalJsonGenerator> generators;
+
   /**
    * Creates a fingerprinter that converts payloads to JSON with the given mapper.
    *
@@ -36,6 +39,7 @@ public final class Fingerprinter {
             .writer()
             .without(SerializationFeature.WRAP_ROOT_VALUE)
             .without(SerializationFeature.INDENT_OUTPUT);
+    this.generators = ThreadLocal.withInitial(() -> new CanonicalJsonGenerator(this.mapper));
   }
 
   /**
@@ -58,12 +62,18 @@ public final class Fingerprinter {
    * @throws IllegalArgumentException if the payload cannot be converted to JSON
    */
   public String canonicalJson(@Nullable Object payload) {
-    CanonicalJsonGenerator json = new CanonicalJsonGenerator(mapper);
+    CanonicalJsonGenerator json = generators.get();
+    if (json.isWriting()) { // a serializer is fingerprinting from inside another payload
+      json = new CanonicalJsonGenerator(mapper);
+    }
+    json.start();
     try {
       writer.writeValue(json, payload);
+      return json.text();
     } catch (IOException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
+    } finally {
+      json.finish();
     }
-    return json.text();
   }
 }

@@ -1,6 +1,7 @@
 package dev.idem.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -79,6 +80,34 @@ class FingerprinterTest {
     assertThat(fingerprinter.canonicalJson(List.of(2e23, 1e23, 8.41e21, 1e21, 1e-7)))
         .as("JDK 17's Double.toString writes 2e23 as 1.9999999999999998E23")
         .isEqualTo("[2e+23,1e+23,8.41e+21,1e+21,1e-7]");
+  }
+
+  @Test
+  void aPayloadThatFailedHalfwayLeavesNothingForTheNextOne() {
+    Map<String, Object> failing = new LinkedHashMap<>();
+    failing.put("a", List.of(Map.of("b", 1)));
+    failing.put("c", new Object()); // no serializer: fails inside the object
+    assertThatThrownBy(() -> fingerprinter.fingerprint(failing))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(fingerprinter.canonicalJson(List.of(Map.of("k", 1)))).isEqualTo("[{\"k\":1}]");
+  }
+
+  /** A payload whose serialization takes another fingerprint on the same thread. */
+  final class Nesting {
+    public String getInner() {
+      return fingerprinter.fingerprint(Map.of("y", 2, "x", List.of(1)));
+    }
+
+    public int getZ() {
+      return 3;
+    }
+  }
+
+  @Test
+  void aFingerprintTakenWhileSerializingAnotherPayloadLeavesItIntact() {
+    String inner = fingerprinter.fingerprint(Map.of("x", List.of(1), "y", 2));
+    assertThat(fingerprinter.canonicalJson(new Nesting()))
+        .isEqualTo("{\"inner\":\"" + inner + "\",\"z\":3}");
   }
 
   record Measure(double x) {}
