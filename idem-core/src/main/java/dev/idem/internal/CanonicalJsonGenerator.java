@@ -43,13 +43,11 @@ import org.jspecify.annotations.Nullable;
 final class CanonicalJsonGenerator extends GeneratorBase {
 
   /**
-   * ECMAScript writes a number in plain notation when its decimal point is at most this many digits
-   * right of its first significant digit ...
+   * The decimal points {@code n} that ECMAScript writes in plain notation: {@code -6 < n <= 21}.
    */
-  private static final int MAX_PLAIN_POINT = 21;
-
-  /** ... and less than this many left of it; else with an exponent. */
   private static final int MIN_PLAIN_POINT = -6;
+
+  private static final int MAX_PLAIN_POINT = 21;
 
   private static final MathContext ONE_DIGIT = new MathContext(1, RoundingMode.HALF_EVEN);
   private static final HexFormat HEX = HexFormat.of();
