@@ -4,6 +4,7 @@ import dev.idem.internal.Engine;
 import dev.idem.internal.Fingerprinter;
 import dev.idem.internal.KeyValues;
 import dev.idem.internal.Keys;
+import dev.idem.internal.Sha256;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.Outcome;
 import dev.idem.spi.OutcomeKind;
@@ -99,7 +100,7 @@ public final class IdempotencyAdmin {
     String storeKey = storeKey(operation, key, scope);
     return engine
         .find(storeKey)
-        .map(record -> RecordView.of(operation, Keys.sha256Hex(storeKey), record, includeBody));
+        .map(record -> RecordView.of(operation, Sha256.hex(storeKey), record, includeBody));
   }
 
   /**
@@ -130,7 +131,7 @@ public final class IdempotencyAdmin {
    */
   public boolean delete(String operation, Object key, @Nullable String scope) {
     String storeKey = storeKey(operation, key, scope);
-    String hash = Keys.sha256Hex(storeKey);
+    String hash = Sha256.hex(storeKey);
     boolean removed = engine.delete(storeKey);
     AUDIT.log(
         Level.INFO,
@@ -153,7 +154,7 @@ public final class IdempotencyAdmin {
    * @throws IdempotencyKeyException if the key or scope is null, blank or invalid
    */
   public String keySha256(String operation, Object key, @Nullable String scope) {
-    return Keys.sha256Hex(storeKey(operation, key, scope));
+    return Sha256.hex(storeKey(operation, key, scope));
   }
 
   private String storeKey(String operation, Object key, @Nullable String scope) {

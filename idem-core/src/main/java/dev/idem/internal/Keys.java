@@ -1,10 +1,6 @@
 package dev.idem.internal;
 
 import dev.idem.IdempotencyKeyException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -23,7 +19,6 @@ public final class Keys {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-/#$@]{0,99}");
   private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._\\-]{0,31}");
-  private static final @Nullable MessageDigest SHA256 = cloneableSha256();
 
   private static final char SCOPE_MARK = '@';
   private static final char DIGEST_MARK = '#';
@@ -111,7 +106,7 @@ public final class Keys {
     }
     key.append(value);
     if (key.length() > HASH_THRESHOLD) {
-      String digest = sha256Hex(key.substring(tail));
+      String digest = Sha256.hex(key.substring(tail));
       key.setLength(tail);
       key.append(DIGEST_MARK).append("sha256=").append(digest);
     }
@@ -156,47 +151,7 @@ public final class Keys {
     }
   }
 
-  private static @Nullable MessageDigest cloneableSha256() {
-    MessageDigest prototype = newSha256();
-    try {
-      prototype.clone();
-      return prototype;
-    } catch (CloneNotSupportedException e) {
-      return null;
-    }
-  }
-
   private static String hex4(char c) {
     return String.format("%04X", (int) c);
-  }
-
-  /**
-   * Returns the SHA-256 of a text's UTF-8 bytes, in lower-case hex.
-   *
-   * @param text the text
-   * @return 64 hex digits
-   */
-  public static String sha256Hex(String text) {
-    return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  /** A fresh SHA-256 digest: a clone of a prototype, much cheaper than a provider lookup. */
-  static MessageDigest sha256() {
-    if (SHA256 != null) {
-      try {
-        return (MessageDigest) SHA256.clone();
-      } catch (CloneNotSupportedException e) {
-        // fall through to a lookup
-      }
-    }
-    return newSha256();
-  }
-
-  private static MessageDigest newSha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
   }
 }

@@ -6,11 +6,9 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.idem.NearCacheSettings;
 import dev.idem.spi.ClaimResult;
-import dev.idem.spi.CompletionNotifier;
-import dev.idem.spi.ExpiredRecordPurger;
+import dev.idem.spi.ForwardingIdempotencyStore;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
-import dev.idem.spi.Outcome;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,18 +51,17 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Threads.</b> Thread-safe. Creates no threads: the cache's maintenance runs on the calling
  * threads.
  */
-public final class NearCachingStore implements IdempotencyStore {
+public final class NearCachingStore extends ForwardingIdempotencyStore {
 
   private static final long NANOS_PER_MILLI = 1_000_000L;
 
-  private final IdempotencyStore delegate;
   private final NearCacheSettings settings;
   private final Clock clock;
   private final long ttlMillis;
   private final Cache<String, Cached> cache;
 
   private NearCachingStore(IdempotencyStore delegate, NearCacheSettings settings, Clock clock) {
-    this.delegate = delegate;
+    super(delegate);
     this.settings = settings;
     this.clock = clock;
     this.ttlMillis = saturatedMillis(settings.ttl());
@@ -121,8 +118,9 @@ public final class NearCachingStore implements IdempotencyStore {
    *
    * @return the delegate
    */
+  @Override
   public IdempotencyStore delegate() {
-    return delegate;
+    return super.delegate();
   }
 
   /**
@@ -164,16 +162,6 @@ public final class NearCachingStore implements IdempotencyStore {
   }
 
   /**
-   * Returns the delegate's name: metrics and errors name the store the records live in.
-   *
-   * @return the delegate's name
-   */
-  @Override
-  public String name() {
-    return delegate.name();
-  }
-
-  /**
    * Claims a key as specified by {@link IdempotencyStore#claim}: answers {@link
    * ClaimResult.Completed} from the cache when it holds a live completed record of the key, else
    * asks the delegate and caches the record if the answer is {@link ClaimResult.Completed}.
@@ -185,29 +173,11 @@ public final class NearCachingStore implements IdempotencyStore {
     if (cached != null) {
       return ClaimResult.completed(cached);
     }
-    ClaimResult result = delegate.claim(key, fingerprint, owner, lease, ttl);
+    ClaimResult result = delegate().claim(key, fingerprint, owner, lease, ttl);
     if (result instanceof ClaimResult.Completed completed) {
       remember(completed.record());
     }
     return result;
-  }
-
-  /** Completes a record in the delegate, as specified by {@link IdempotencyStore#complete}. */
-  @Override
-  public boolean complete(String key, long token, Outcome outcome, Duration ttl) {
-    return delegate.complete(key, token, outcome, ttl);
-  }
-
-  /** Releases a record in the delegate, as specified by {@link IdempotencyStore#release}. */
-  @Override
-  public boolean release(String key, long token) {
-    return delegate.release(key, token);
-  }
-
-  /** Renews a lease in the delegate, as specified by {@link IdempotencyStore#renew}. */
-  @Override
-  public boolean renew(String key, long token, Duration lease) {
-    return delegate.renew(key, token, lease);
   }
 
   /**
@@ -218,7 +188,7 @@ public final class NearCachingStore implements IdempotencyStore {
   @Override
   public boolean delete(String key) {
     cache.invalidate(key);
-    boolean removed = delegate.delete(key);
+    boolean removed = delegate().delete(key);
     cache.invalidate(key); // a find that raced with the delete may have cached it again
     return removed;
   }
@@ -234,36 +204,16 @@ public final class NearCachingStore implements IdempotencyStore {
     if (cached != null) {
       return Optional.of(cached);
     }
-    Optional<IdempotencyRecord> found = delegate.find(key);
+    Optional<IdempotencyRecord> found = delegate().find(key);
     found.filter(IdempotencyRecord::isCompleted).ifPresent(this::remember);
     return found;
-  }
-
-  /**
-   * Returns the delegate's completion notifier.
-   *
-   * @return the delegate's notifier, or empty
-   */
-  @Override
-  public Optional<CompletionNotifier> completionNotifier() {
-    return delegate.completionNotifier();
-  }
-
-  /**
-   * Returns the delegate's purger.
-   *
-   * @return the delegate's purger, or empty
-   */
-  @Override
-  public Optional<ExpiredRecordPurger> purger() {
-    return delegate.purger();
   }
 
   /** Drops every cached record and closes the delegate. */
   @Override
   public void close() {
     cache.invalidateAll();
-    delegate.close();
+    super.close();
   }
 
   private void remember(IdempotencyRecord record) {

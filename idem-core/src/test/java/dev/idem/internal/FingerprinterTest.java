@@ -1,6 +1,7 @@
 package dev.idem.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -31,7 +32,7 @@ class FingerprinterTest {
         .isEqualTo(fingerprinter.fingerprint(new Item("s", new BigDecimal("1.00"))))
         .isEqualTo(fingerprinter.fingerprint(new Item("s", BigDecimal.ONE)));
     assertThat(fingerprinter.canonicalJson(List.of(1, 1.0, new BigDecimal("100.00"), 0.0)))
-        .isEqualTo("[1,1,1E+2,0]");
+        .isEqualTo("[1,1,100,0]");
   }
 
   @Test
@@ -69,6 +70,44 @@ class FingerprinterTest {
     unsorted.put("b", Double.NaN);
     unsorted.put("a", Double.NEGATIVE_INFINITY);
     assertThat(fingerprinter.canonicalJson(unsorted)).isEqualTo("{\"a\":-Infinity,\"b\":NaN}");
+  }
+
+  @Test
+  void subnormalDoublesTakeTheirShortestDecimal() {
+    // Java's Double.toString writes these 4.9E-324 and 9.9E-324: at least two digits
+    assertThat(fingerprinter.canonicalJson(new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE}))
+        .isEqualTo("[5e-324,1e-323]");
+    assertThat(fingerprinter.canonicalJson(List.of(2e23, 1e23, 8.41e21, 1e21, 1e-7)))
+        .as("JDK 17's Double.toString writes 2e23 as 1.9999999999999998E23")
+        .isEqualTo("[2e+23,1e+23,8.41e+21,1e+21,1e-7]");
+  }
+
+  @Test
+  void aPayloadThatFailedHalfwayLeavesNothingForTheNextOne() {
+    Map<String, Object> failing = new LinkedHashMap<>();
+    failing.put("a", List.of(Map.of("b", 1)));
+    failing.put("c", new Object()); // no serializer: fails inside the object
+    assertThatThrownBy(() -> fingerprinter.fingerprint(failing))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(fingerprinter.canonicalJson(List.of(Map.of("k", 1)))).isEqualTo("[{\"k\":1}]");
+  }
+
+  /** A payload whose serialization takes another fingerprint on the same thread. */
+  final class Nesting {
+    public String getInner() {
+      return fingerprinter.fingerprint(Map.of("y", 2, "x", List.of(1)));
+    }
+
+    public int getZ() {
+      return 3;
+    }
+  }
+
+  @Test
+  void aFingerprintTakenWhileSerializingAnotherPayloadLeavesItIntact() {
+    String inner = fingerprinter.fingerprint(Map.of("x", List.of(1), "y", 2));
+    assertThat(fingerprinter.canonicalJson(new Nesting()))
+        .isEqualTo("{\"inner\":\"" + inner + "\",\"z\":3}");
   }
 
   record Measure(double x) {}

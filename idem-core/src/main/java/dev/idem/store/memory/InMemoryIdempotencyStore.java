@@ -179,16 +179,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     requireKey(key);
     Objects.requireNonNull(outcome, "outcome");
     requirePositive(ttl, "ttl");
-    Complete complete = new Complete(token, outcome, ttl);
-    try {
-      records.asMap().compute(key, complete);
-    } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(NAME, "complete", e);
-    }
-    if (complete.applied) {
-      notifier.fire(key);
-    }
-    return complete.applied;
+    return change("complete", key, new Complete(token, outcome, ttl));
   }
 
   /**
@@ -201,16 +192,7 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   @Override
   public boolean release(String key, long token) {
     requireKey(key);
-    Release release = new Release(token);
-    try {
-      records.asMap().compute(key, release);
-    } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(NAME, "release", e);
-    }
-    if (release.applied) {
-      notifier.fire(key);
-    }
-    return release.applied;
+    return change("release", key, new Release(token));
   }
 
   /**
@@ -225,13 +207,23 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   public boolean renew(String key, long token, Duration lease) {
     requireKey(key);
     requirePositive(lease, "lease");
-    Renew renew = new Renew(token, lease);
+    return change("renew", key, new Renew(token, lease));
+  }
+
+  /**
+   * Applies a token-checked change under the key's lock, then notifies the key's listeners if it
+   * ended the claim.
+   */
+  private boolean change(String operation, String key, TokenChange change) {
     try {
-      records.asMap().compute(key, renew);
+      records.asMap().compute(key, change);
     } catch (RuntimeException e) {
-      throw IdempotencyStoreException.of(NAME, "renew", e);
+      throw IdempotencyStoreException.of(NAME, operation, e);
     }
-    return renew.applied;
+    if (change.applied && change.endsClaim()) {
+      notifier.fire(key);
+    }
+    return change.applied;
   }
 
   /**
@@ -435,22 +427,23 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  /** The body of one completion, run by {@code compute} under the key's lock. */
-  private final class Complete
+  /**
+   * A change of the live {@code IN_PROGRESS} record held with one token, run by {@code compute}
+   * under the key's lock. An expired record is removed; a completed record, or one held with
+   * another token, is left as it is; otherwise the record becomes what {@link #changed} returns and
+   * the change is {@link #applied}.
+   */
+  private abstract class TokenChange
       implements BiFunction<String, @Nullable ClaimResult, @Nullable ClaimResult> {
-    private final long token;
-    private final Outcome outcome;
-    private final Duration ttl;
+    final long token;
     boolean applied;
 
-    Complete(long token, Outcome outcome, Duration ttl) {
+    TokenChange(long token) {
       this.token = token;
-      this.outcome = outcome;
-      this.ttl = ttl;
     }
 
     @Override
-    public @Nullable ClaimResult apply(String key, @Nullable ClaimResult current) {
+    public final @Nullable ClaimResult apply(String key, @Nullable ClaimResult current) {
       if (current == null) {
         return null;
       }
@@ -463,6 +456,31 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         return current;
       }
       applied = true;
+      return changed(key, record, now);
+    }
+
+    /** Returns what the held record becomes, or null to remove it. */
+    abstract @Nullable ClaimResult changed(String key, IdempotencyRecord record, Instant now);
+
+    /** Whether the change ends the claim, so the key's waiters are woken. */
+    boolean endsClaim() {
+      return true;
+    }
+  }
+
+  /** Completes the held record with an outcome. */
+  private final class Complete extends TokenChange {
+    private final Outcome outcome;
+    private final Duration ttl;
+
+    Complete(long token, Outcome outcome, Duration ttl) {
+      super(token);
+      this.outcome = outcome;
+      this.ttl = ttl;
+    }
+
+    @Override
+    ClaimResult changed(String key, IdempotencyRecord record, Instant now) {
       return ClaimResult.completed(
           new IdempotencyRecord(
               key,
@@ -500,59 +518,29 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
     return removed != null;
   }
 
-  /** The body of one release, run by {@code compute} under the key's lock. */
-  private final class Release
-      implements BiFunction<String, @Nullable ClaimResult, @Nullable ClaimResult> {
-    private final long token;
-    boolean applied;
-
+  /** Removes the held record. */
+  private final class Release extends TokenChange {
     Release(long token) {
-      this.token = token;
+      super(token);
     }
 
     @Override
-    public @Nullable ClaimResult apply(String key, @Nullable ClaimResult current) {
-      if (current == null) {
-        return null;
-      }
-      IdempotencyRecord record = recordOf(current);
-      if (!isLive(record, clock.instant())) {
-        return null;
-      }
-      if (record.isCompleted() || record.token() != token) {
-        return current;
-      }
-      applied = true;
+    @Nullable ClaimResult changed(String key, IdempotencyRecord record, Instant now) {
       return null;
     }
   }
 
-  /** The body of one renewal, run by {@code compute} under the key's lock. */
-  private final class Renew
-      implements BiFunction<String, @Nullable ClaimResult, @Nullable ClaimResult> {
-    private final long token;
+  /** Moves the held record's lease end to {@code lease} from now. */
+  private final class Renew extends TokenChange {
     private final Duration lease;
-    boolean applied;
 
     Renew(long token, Duration lease) {
-      this.token = token;
+      super(token);
       this.lease = lease;
     }
 
     @Override
-    public @Nullable ClaimResult apply(String key, @Nullable ClaimResult current) {
-      if (current == null) {
-        return null;
-      }
-      Instant now = clock.instant();
-      IdempotencyRecord record = recordOf(current);
-      if (!isLive(record, now)) {
-        return null;
-      }
-      if (record.isCompleted() || record.token() != token) {
-        return current;
-      }
-      applied = true;
+    ClaimResult changed(String key, IdempotencyRecord record, Instant now) {
       Instant leaseUntil = plus(now, lease);
       return ClaimResult.inProgress(
           new IdempotencyRecord(
@@ -565,6 +553,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
               null,
               record.createdAt(),
               later(record.expiresAt(), leaseUntil)));
+    }
+
+    @Override
+    boolean endsClaim() {
+      return false;
     }
   }
 
