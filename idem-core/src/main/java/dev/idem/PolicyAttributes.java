@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -114,7 +115,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the text is not a positive duration
    */
   public PolicyAttributes ttl(@Nullable String ttl) {
-    return isSet(ttl) ? ttl(duration(ttl, "ttl")) : this;
+    return ttl(duration(ttl, "ttl"));
   }
 
   /**
@@ -125,10 +126,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the duration is not positive
    */
   public PolicyAttributes ttl(@Nullable Duration ttl) {
-    if (ttl != null) {
-      policy.ttl(ttl);
-    }
-    return this;
+    return set(ttl, policy::ttl);
   }
 
   /**
@@ -139,7 +137,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the text is not a positive duration
    */
   public PolicyAttributes lease(@Nullable String lease) {
-    return isSet(lease) ? lease(duration(lease, "lease")) : this;
+    return lease(duration(lease, "lease"));
   }
 
   /**
@@ -150,10 +148,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the duration is not positive
    */
   public PolicyAttributes lease(@Nullable Duration lease) {
-    if (lease != null) {
-      policy.lease(lease);
-    }
-    return this;
+    return set(lease, policy::lease);
   }
 
   /**
@@ -165,7 +160,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the text is not a positive duration
    */
   public PolicyAttributes waitTimeout(@Nullable String waitTimeout) {
-    return isSet(waitTimeout) ? waitTimeout(duration(waitTimeout, "waitTimeout")) : this;
+    return waitTimeout(duration(waitTimeout, "waitTimeout"));
   }
 
   /**
@@ -176,10 +171,7 @@ public final class PolicyAttributes {
    * @throws IllegalArgumentException if the duration is not positive
    */
   public PolicyAttributes waitTimeout(@Nullable Duration waitTimeout) {
-    if (waitTimeout != null) {
-      policy.waitTimeout(waitTimeout);
-    }
-    return this;
+    return set(waitTimeout, policy::waitTimeout);
   }
 
   /**
@@ -189,10 +181,7 @@ public final class PolicyAttributes {
    * @return this reader
    */
   public PolicyAttributes onInProgress(@Nullable OnInProgress onInProgress) {
-    if (onInProgress != null && onInProgress != OnInProgress.DEFAULT) {
-      policy.onInProgress(onInProgress);
-    }
-    return this;
+    return set(onInProgress == OnInProgress.DEFAULT ? null : onInProgress, policy::onInProgress);
   }
 
   /**
@@ -204,10 +193,7 @@ public final class PolicyAttributes {
    *     IdempotencyPolicy.Builder#replayOn(List)})
    */
   public PolicyAttributes replayOn(@Nullable List<Class<? extends Throwable>> replayOn) {
-    if (replayOn != null) {
-      policy.replayOn(replayOn);
-    }
-    return this;
+    return set(replayOn, policy::replayOn);
   }
 
   /**
@@ -217,10 +203,7 @@ public final class PolicyAttributes {
    * @return this reader
    */
   public PolicyAttributes failOpen(@Nullable Boolean failOpen) {
-    if (failOpen != null) {
-      policy.failOpen(failOpen);
-    }
-    return this;
+    return set(failOpen, policy::failOpen);
   }
 
   /**
@@ -230,10 +213,7 @@ public final class PolicyAttributes {
    * @return this reader
    */
   public PolicyAttributes nearCache(@Nullable Boolean nearCache) {
-    if (nearCache != null) {
-      policy.nearCache(nearCache);
-    }
-    return this;
+    return set(nearCache, policy::nearCache);
   }
 
   /**
@@ -245,11 +225,17 @@ public final class PolicyAttributes {
     return policy.build();
   }
 
-  private static boolean isSet(@Nullable String text) {
-    return text != null && !text.isEmpty();
+  private <V> PolicyAttributes set(@Nullable V value, Consumer<V> setting) {
+    if (value != null) {
+      setting.accept(value);
+    }
+    return this;
   }
 
-  private static Duration duration(String text, String attribute) {
+  private static @Nullable Duration duration(@Nullable String text, String attribute) {
+    if (text == null || text.isEmpty()) {
+      return null;
+    }
     try {
       return parseDuration(text);
     } catch (IllegalArgumentException e) {
