@@ -5,8 +5,6 @@ import dev.idem.internal.Engine;
 import dev.idem.internal.Fingerprinter;
 import dev.idem.internal.Keys;
 import java.lang.reflect.Method;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -149,6 +147,24 @@ public final class Idempotency implements AutoCloseable {
   }
 
   /**
+   * Returns the fingerprint a call stores for a payload: the SHA-256, as 64 lowercase hex digits,
+   * of the payload's canonical JSON (written by this instance's {@link
+   * IdempotencyConfig#objectMapper()}, object keys sorted, numbers normalised). An
+   * {@code @Idempotent} method's payload is its {@code payload} expression's value, or the array of
+   * all its arguments by default; an operation's is the payload passed to {@link
+   * IdempotentOperation#execute}. Compare it with {@link IdempotencyAdmin.RecordView#fingerprint()}
+   * to tell whether a request is the one a record was made for, or to check that another client
+   * computes the same fingerprint.
+   *
+   * @param payload the payload; null is a payload too (JSON {@code null})
+   * @return the fingerprint
+   * @throws IllegalArgumentException if the payload cannot be converted to JSON
+   */
+  public String fingerprint(@Nullable Object payload) {
+    return fingerprinter.fingerprint(payload);
+  }
+
+  /**
    * Starts building a programmatic operation returning a plain class.
    *
    * @param name the stable operation name, part of every key
@@ -224,21 +240,16 @@ public final class Idempotency implements AutoCloseable {
    *     declares no {@code @Idempotent} method
    */
   public void validate(Class<?>... classes) {
-    List<String> problems = new ArrayList<>();
-    for (Class<?> type : Weaving.requireClasses(classes)) {
-      List<Method> annotated = Weaving.annotatedMethods(type);
-      if (annotated.isEmpty()) {
-        problems.add(Weaving.noAnnotatedMethod(type));
-      }
-      for (Method method : annotated) {
-        try {
-          annotated(method);
-        } catch (IdempotencyConfigurationException e) {
-          problems.add(e.getMessage());
-        }
-      }
-    }
-    Weaving.throwIfAny(problems);
+    Weaving.checkAnnotatedMethods(
+        classes,
+        method -> {
+          try {
+            annotated(method);
+            return null;
+          } catch (IdempotencyConfigurationException e) {
+            return e.getMessage();
+          }
+        });
   }
 
   /**
@@ -255,20 +266,7 @@ public final class Idempotency implements AutoCloseable {
    *     weave it, and every class that declares no {@code @Idempotent} method
    */
   public static void verifyWoven(Class<?>... classes) {
-    List<String> problems = new ArrayList<>();
-    for (Class<?> type : Weaving.requireClasses(classes)) {
-      List<Method> annotated = Weaving.annotatedMethods(type);
-      if (annotated.isEmpty()) {
-        problems.add(Weaving.noAnnotatedMethod(type));
-      }
-      for (Method method : annotated) {
-        String problem = Weaving.problem(method);
-        if (problem != null) {
-          problems.add(problem);
-        }
-      }
-    }
-    Weaving.throwIfAny(problems);
+    Weaving.checkAnnotatedMethods(classes, Weaving::problem);
   }
 
   private AnnotatedMethod annotated(Method method) {

@@ -1,5 +1,8 @@
 package dev.idem;
 
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,7 +20,7 @@ public final class IdempotencyConfigurationException extends IdempotencyExceptio
   /**
    * Creates the exception for a misconfigured method.
    *
-   * @param method the method, as {@code Class.method(..)}
+   * @param method the method, as {@link #describe(Method)} names it
    * @param problem what is wrong and how to fix it
    * @return the exception
    */
@@ -29,7 +32,7 @@ public final class IdempotencyConfigurationException extends IdempotencyExceptio
   /**
    * Creates the exception for a misconfigured method, with a cause.
    *
-   * @param method the method, as {@code Class.method(..)}
+   * @param method the method, as {@link #describe(Method)} names it
    * @param problem what is wrong and how to fix it
    * @param cause the underlying failure
    * @return the exception
@@ -38,6 +41,22 @@ public final class IdempotencyConfigurationException extends IdempotencyExceptio
       String method, String problem, Throwable cause) {
     return new IdempotencyConfigurationException(
         "Invalid @Idempotent method " + method + ": " + problem + " (" + cause + ")", cause);
+  }
+
+  /**
+   * Returns how these exceptions name a method: {@code pkg.Class.method(ParamType, ...)}, the form
+   * integrations pass to {@link #forMethod(String, String)}.
+   *
+   * @param method the method
+   * @return the description
+   */
+  public static String describe(Method method) {
+    return method.getDeclaringClass().getName()
+        + "."
+        + method.getName()
+        + Arrays.stream(method.getParameterTypes())
+            .map(Class::getSimpleName)
+            .collect(Collectors.joining(", ", "(", ")"));
   }
 
   /**

@@ -151,6 +151,26 @@ public final class IdempotentOperation<T> {
     }
 
     /**
+     * Sets every setting that {@code settings} sets, as the single setters would; the settings it
+     * leaves unset are not changed. For settings held as a policy, such as those an integration
+     * reads from its own annotation with {@link PolicyAttributes}.
+     *
+     * @param settings the operation's own settings (not a named policy: see {@link
+     *     #policy(String)})
+     * @return this builder
+     */
+    public Builder<T> settings(IdempotencyPolicy settings) {
+      settings.ttl().ifPresent(own::ttl);
+      settings.lease().ifPresent(own::lease);
+      settings.onInProgress().ifPresent(own::onInProgress);
+      settings.waitTimeout().ifPresent(own::waitTimeout);
+      settings.replayOn().ifPresent(own::replayOn);
+      settings.failOpen().ifPresent(own::failOpen);
+      settings.nearCache().ifPresent(own::nearCache);
+      return this;
+    }
+
+    /**
      * Sets how long a completed result is kept and replayed.
      *
      * @param ttl a positive duration

@@ -1,13 +1,13 @@
 package dev.idem;
 
 import dev.idem.annotation.Idempotent;
-import dev.idem.internal.AnnotatedMethod;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,7 +26,33 @@ final class Weaving {
 
   private Weaving() {}
 
-  static List<Class<?>> requireClasses(Class<?>[] classes) {
+  /**
+   * Checks every {@code @Idempotent} method of the classes (and of their superclasses).
+   *
+   * @param classes the classes, at least one
+   * @param problem the check: a method's problem, or null when it passes
+   * @throws IdempotencyConfigurationException listing every problem, and every class without an
+   *     {@code @Idempotent} method
+   */
+  static void checkAnnotatedMethods(
+      Class<?>[] classes, Function<Method, @Nullable String> problem) {
+    List<String> problems = new ArrayList<>();
+    for (Class<?> type : requireClasses(classes)) {
+      List<Method> annotated = annotatedMethods(type);
+      if (annotated.isEmpty()) {
+        problems.add(noAnnotatedMethod(type));
+      }
+      for (Method method : annotated) {
+        String found = problem.apply(method);
+        if (found != null) {
+          problems.add(found);
+        }
+      }
+    }
+    throwIfAny(problems);
+  }
+
+  private static List<Class<?>> requireClasses(Class<?>[] classes) {
     Objects.requireNonNull(classes, "classes");
     if (classes.length == 0) {
       throw new IllegalArgumentException("name at least one class");
@@ -38,7 +64,7 @@ final class Weaving {
     return list;
   }
 
-  static List<Method> annotatedMethods(Class<?> type) {
+  private static List<Method> annotatedMethods(Class<?> type) {
     List<Method> methods = new ArrayList<>();
     for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
       Arrays.stream(c.getDeclaredMethods())
@@ -49,7 +75,7 @@ final class Weaving {
     return methods;
   }
 
-  static String noAnnotatedMethod(Class<?> type) {
+  private static String noAnnotatedMethod(Class<?> type) {
     return type.getName()
         + " declares no @Idempotent method (annotations on interface methods are not inherited:"
         + " annotate the implementing method)";
@@ -58,14 +84,14 @@ final class Weaving {
   static @Nullable String problem(Method method) {
     if (Modifier.isAbstract(method.getModifiers())) {
       return "Invalid @Idempotent method "
-          + AnnotatedMethod.describe(method)
+          + IdempotencyConfigurationException.describe(method)
           + ": it is abstract, and only method bodies are woven; annotate the implementing method";
     }
     if (isWoven(method)) {
       return null;
     }
     return "Invalid @Idempotent method "
-        + AnnotatedMethod.describe(method)
+        + IdempotencyConfigurationException.describe(method)
         + ": its class was not woven by AspectJ, so its calls run unprotected; "
         + HOW_TO_WEAVE;
   }
@@ -94,7 +120,7 @@ final class Weaving {
     return false;
   }
 
-  static void throwIfAny(List<String> problems) {
+  private static void throwIfAny(List<String> problems) {
     if (problems.isEmpty()) {
       return;
     }

@@ -3,9 +3,8 @@ package dev.idem.internal;
 import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyConfigurationException;
 import dev.idem.IdempotencyKeyException;
-import dev.idem.IdempotencyPolicy;
+import dev.idem.PolicyAttributes;
 import dev.idem.annotation.Idempotent;
-import dev.idem.annotation.OnInProgress;
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
 import java.util.Arrays;
@@ -70,7 +69,7 @@ public final class AnnotatedMethod {
    * @throws IdempotencyConfigurationException naming the method if anything is invalid
    */
   public static AnnotatedMethod of(Method method, IdempotencyConfig config) {
-    String where = describe(method);
+    String where = IdempotencyConfigurationException.describe(method);
     Idempotent annotation = method.getAnnotation(Idempotent.class);
     if (annotation == null) {
       throw IdempotencyConfigurationException.forMethod(where, "it is not annotated @Idempotent");
@@ -86,7 +85,7 @@ public final class AnnotatedMethod {
     }
     ResolvedPolicy policy;
     try {
-      policy = ResolvedPolicy.resolve(config, ownPolicy(annotation), annotation.policy());
+      policy = ResolvedPolicy.resolve(config, PolicyAttributes.of(annotation), annotation.policy());
     } catch (IllegalArgumentException e) {
       throw IdempotencyConfigurationException.forMethod(where, e.getMessage());
     }
@@ -109,34 +108,6 @@ public final class AnnotatedMethod {
             : parse(payloadText, "payload", method, where, names);
     OperationSpec spec = new OperationSpec(name, where, policy, codec);
     return new AnnotatedMethod(spec, key, payload, allArguments || !payloadText.isEmpty(), names);
-  }
-
-  private static IdempotencyPolicy ownPolicy(Idempotent annotation) {
-    IdempotencyPolicy.Builder own = IdempotencyPolicy.builder();
-    if (!annotation.ttl().isEmpty()) {
-      own.ttl(parseDuration(annotation.ttl(), "ttl"));
-    }
-    if (!annotation.lease().isEmpty()) {
-      own.lease(parseDuration(annotation.lease(), "lease"));
-    }
-    if (!annotation.waitTimeout().isEmpty()) {
-      own.waitTimeout(parseDuration(annotation.waitTimeout(), "waitTimeout"));
-    }
-    if (annotation.onInProgress() != OnInProgress.DEFAULT) {
-      own.onInProgress(annotation.onInProgress());
-    }
-    if (annotation.replayOn().length > 0) {
-      own.replayOn(annotation.replayOn());
-    }
-    return own.build();
-  }
-
-  private static java.time.Duration parseDuration(String text, String attribute) {
-    try {
-      return Durations.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(attribute + ": " + e.getMessage(), e);
-    }
   }
 
   private static void checkReplayOnDeclared(Method method, String where, ResolvedPolicy policy) {
@@ -195,42 +166,24 @@ public final class AnnotatedMethod {
         continue;
       }
       var positional = POSITIONAL.matcher(variable);
+      if (positional.matches() && Integer.parseInt(positional.group(1)) < names.length) {
+        continue;
+      }
+      String refersTo = attribute + " expression '" + text + "' refers to #" + variable;
       if (positional.matches()) {
-        if (Integer.parseInt(positional.group(1)) < names.length) {
-          continue;
-        }
         throw IdempotencyConfigurationException.forMethod(
-            where,
-            attribute
-                + " expression '"
-                + text
-                + "' refers to #"
-                + variable
-                + " but the method has "
-                + names.length
-                + " parameter(s)");
+            where, refersTo + " but the method has " + names.length + " parameter(s)");
       }
       if (namesMissing) {
         throw IdempotencyConfigurationException.forMethod(
             where,
-            attribute
-                + " expression '"
-                + text
-                + "' refers to #"
-                + variable
+            refersTo
                 + " but parameter names were not compiled into the class: compile with"
                 + " -parameters (maven-compiler-plugin <parameters>true</parameters>) or use"
                 + " #p0, #p1, ...");
       }
       throw IdempotencyConfigurationException.forMethod(
-          where,
-          attribute
-              + " expression '"
-              + text
-              + "' refers to #"
-              + variable
-              + ", which is not a parameter; parameters are "
-              + List.of(names));
+          where, refersTo + ", which is not a parameter; parameters are " + List.of(names));
     }
     return expression;
   }
@@ -243,21 +196,6 @@ public final class AnnotatedMethod {
     for (int i = 0; i < node.getChildCount(); i++) {
       collectVariables(node.getChild(i), into);
     }
-  }
-
-  /**
-   * Describes a method as {@code SimpleClass.method(ParamType, ...)} for messages.
-   *
-   * @param method the method
-   * @return the description
-   */
-  public static String describe(Method method) {
-    return method.getDeclaringClass().getName()
-        + "."
-        + method.getName()
-        + Arrays.stream(method.getParameterTypes())
-            .map(Class::getSimpleName)
-            .collect(Collectors.joining(", ", "(", ")"));
   }
 
   /**

@@ -137,7 +137,7 @@ public final class IdempotentMethodValidator
                 : Modifier.isFinal(modifiers) ? "final" : null;
     if (kind != null) {
       return "Invalid @Idempotent method "
-          + describe(method)
+          + IdempotencyConfigurationException.describe(method)
           + ": it is "
           + kind
           + ", so a Spring AOP proxy cannot advise it; make it public and non-final, or weave at"
@@ -148,7 +148,7 @@ public final class IdempotentMethodValidator
     }
     if (AopUtils.isJdkDynamicProxy(bean)) {
       return "Invalid @Idempotent method "
-          + describe(method)
+          + IdempotencyConfigurationException.describe(method)
           + ": bean '"
           + beanName
           + "' is a JDK interface proxy, whose advice sees the unannotated interface method; use"
@@ -158,7 +158,7 @@ public final class IdempotentMethodValidator
         || !Arrays.asList(advised.getAdvisors()).contains(advisor)
         || !Arrays.asList(advised.getAdvisors()).contains(ExposeInvocationInterceptor.ADVISOR)) {
       return "Invalid @Idempotent method "
-          + describe(method)
+          + IdempotencyConfigurationException.describe(method)
           + ": bean '"
           + beanName
           + "' is not proxied by Spring's AspectJ auto-proxying with the Idem advisor, so calls"
@@ -177,18 +177,9 @@ public final class IdempotentMethodValidator
       }
     }
     return "Invalid @Idempotent method "
-        + describe(method)
+        + IdempotencyConfigurationException.describe(method)
         + ": idem.aop.mode=aspectj, but its class was not woven by ajc or the load-time weaver"
         + " (add idem-aspects to the aspectj-maven-plugin's aspectLibraries, or start the JVM with"
         + " -javaagent:aspectjweaver.jar)";
-  }
-
-  private static String describe(Method method) {
-    return method.getDeclaringClass().getName()
-        + "."
-        + method.getName()
-        + Arrays.stream(method.getParameterTypes())
-            .map(Class::getSimpleName)
-            .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
   }
 }

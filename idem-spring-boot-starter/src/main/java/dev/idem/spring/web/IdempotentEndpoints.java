@@ -2,14 +2,14 @@ package dev.idem.spring.web;
 
 import dev.idem.Idempotency;
 import dev.idem.IdempotencyConfigurationException;
+import dev.idem.IdempotencyPolicy;
 import dev.idem.IdempotentOperation;
+import dev.idem.PolicyAttributes;
 import dev.idem.annotation.OnInProgress;
-import dev.idem.internal.Durations;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Method;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +19,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.http.HttpEntity;
@@ -186,7 +185,7 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
   }
 
   private Endpoint build(Method method, IdempotentEndpoint annotation) {
-    String where = describe(method);
+    String where = IdempotencyConfigurationException.describe(method);
     String asyncType = asyncType(method.getGenericReturnType());
     if (asyncType != null) {
       throw IdempotencyConfigurationException.forMethod(
@@ -201,44 +200,31 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
             ? method.getDeclaringClass().getSimpleName() + "." + method.getName()
             : annotation.name();
     try {
+      IdempotencyPolicy own =
+          PolicyAttributes.create()
+              .ttl(annotation.ttl())
+              .lease(annotation.lease())
+              .onInProgress(annotation.onInProgress())
+              .waitTimeout(annotation.waitTimeout())
+              .toPolicy();
       IdempotentOperation.Builder<CapturedResponse> builder =
-          idempotency.operation(name, CapturedResponse.class);
+          idempotency.operation(name, CapturedResponse.class).settings(own);
       if (!annotation.policy().isEmpty()) {
         builder.policy(annotation.policy());
       }
-      if (!annotation.ttl().isEmpty()) {
-        builder.ttl(duration(annotation.ttl(), "ttl"));
-      }
-      if (!annotation.lease().isEmpty()) {
-        builder.lease(duration(annotation.lease(), "lease"));
-      }
-      if (!annotation.waitTimeout().isEmpty()) {
-        builder.waitTimeout(duration(annotation.waitTimeout(), "waitTimeout"));
-      }
-      if (annotation.onInProgress() != OnInProgress.DEFAULT) {
-        builder.onInProgress(annotation.onInProgress());
-      } else if (annotation.policy().isEmpty()
-          || idempotency
-              .config()
-              .policy(annotation.policy())
-              .flatMap(p -> p.onInProgress())
-              .isEmpty()) {
+      if (own.onInProgress().isEmpty()
+          && (annotation.policy().isEmpty()
+              || idempotency
+                  .config()
+                  .policy(annotation.policy())
+                  .flatMap(IdempotencyPolicy::onInProgress)
+                  .isEmpty())) {
         // HTTP's own default, not the method defaults: the draft answers a duplicate with 409
         builder.onInProgress(defaultOnInProgress);
       }
       return new Endpoint(method, name, annotation.required(), builder.build());
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | IdempotencyConfigurationException e) {
       throw IdempotencyConfigurationException.forMethod(where, e.getMessage());
-    } catch (IdempotencyConfigurationException e) {
-      throw IdempotencyConfigurationException.forMethod(where, e.getMessage());
-    }
-  }
-
-  private static Duration duration(String text, String attribute) {
-    try {
-      return Durations.parse(text);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(attribute + " '" + text + "': " + e.getMessage(), e);
     }
   }
 
@@ -277,15 +263,6 @@ public final class IdempotentEndpoints implements SmartInitializingSingleton {
       return c;
     }
     return Object.class;
-  }
-
-  static String describe(Method method) {
-    return method.getDeclaringClass().getName()
-        + "."
-        + method.getName()
-        + Arrays.stream(method.getParameterTypes())
-            .map(Class::getSimpleName)
-            .collect(Collectors.joining(", ", "(", ")"));
   }
 
   /**

@@ -69,7 +69,7 @@ public class IdempotentRabbitAutoConfiguration {
       IdempotentRabbitProperties properties,
       ObjectProvider<PlatformTransactionManager> transactionManager) {
     PlatformTransactionManager manager =
-        properties.isTransactional() ? transactionManager.getIfUnique() : null;
+        properties.transactional() ? transactionManager.getIfUnique() : null;
     Function<MessageListener, MessageListener> wrap = wrapper(idempotency, properties, manager);
     return container -> {
       Object listener = container.getMessageListener();
@@ -93,7 +93,7 @@ public class IdempotentRabbitAutoConfiguration {
       Idempotency idempotency,
       IdempotentRabbitProperties properties,
       @Nullable PlatformTransactionManager transactionManager) {
-    String header = properties.getMessageIdHeader();
+    String header = properties.messageIdHeader();
     MessageId<Message> ids =
         header == null || header.isBlank()
             ? RabbitMessageIds.messageId()
@@ -122,20 +122,19 @@ public class IdempotentRabbitAutoConfiguration {
     IdempotentConsumer.Builder<Message> builder =
         IdempotentConsumer.builder(idempotency, name, ids);
     @SuppressWarnings("unchecked")
-    Class<? extends Throwable>[] permanent =
-        properties.getPermanentFailures().toArray(new Class[0]);
+    Class<? extends Throwable>[] permanent = properties.permanentFailures().toArray(new Class[0]);
     builder.permanentFailures(permanent);
     if (transactions != null) {
       builder.transactions(transactions);
     }
-    if (properties.getOnInProgress() != null) {
-      builder.onInProgress(properties.getOnInProgress());
+    if (properties.onInProgress() != null) {
+      builder.onInProgress(properties.onInProgress());
     }
-    if (properties.getWaitTimeout() != null) {
-      builder.waitTimeout(properties.getWaitTimeout());
+    if (properties.waitTimeout() != null) {
+      builder.waitTimeout(properties.waitTimeout());
     }
-    if (properties.getTtl() != null) {
-      builder.ttl(properties.getTtl());
+    if (properties.ttl() != null) {
+      builder.ttl(properties.ttl());
     }
     return builder.build();
   }

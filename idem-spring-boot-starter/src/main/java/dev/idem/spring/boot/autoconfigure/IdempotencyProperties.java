@@ -1,6 +1,7 @@
 package dev.idem.spring.boot.autoconfigure;
 
 import dev.idem.IdempotencyPolicy;
+import dev.idem.PolicyAttributes;
 import dev.idem.annotation.OnInProgress;
 import java.net.URI;
 import java.time.Duration;
@@ -51,7 +52,8 @@ public class IdempotencyProperties {
   private boolean validateOnStartup = true;
 
   /** The default policy: applies where a method and its named policy leave a setting unset. */
-  @NestedConfigurationProperty private Policy defaults = new Policy();
+  @NestedConfigurationProperty
+  private Policy defaults = new Policy(null, null, null, null, null, null, null);
 
   /** Named policies, referred to by @Idempotent(policy = "name"). */
   private Map<String, Policy> policies = new LinkedHashMap<>();
@@ -224,85 +226,26 @@ public class IdempotencyProperties {
     NEVER
   }
 
-  /** A policy: every setting is optional and inherited when unset. */
-  public static class Policy {
-
-    /** How long a completed result is kept and replayed. */
-    private @Nullable Duration ttl;
-
-    /** How long a claim stays exclusive without renewal; a crashed call is taken over after it. */
-    private @Nullable Duration lease;
-
-    /** What a duplicate does while the first call runs: wait or reject (HTTP 409). */
-    private @Nullable OnInProgress onInProgress;
-
-    /** The longest a waiting duplicate blocks. */
-    private @Nullable Duration waitTimeout;
-
-    /** Exception types stored and replayed as outcomes instead of releasing the key. */
-    private @Nullable List<Class<? extends Throwable>> replayOn;
-
-    /** Whether the body runs unprotected when the store is unreachable at claim time. */
-    private @Nullable Boolean failOpen;
-
-    /** Whether replays may be served from the near cache (idem.near-cache.enabled). */
-    private @Nullable Boolean nearCache;
-
-    public @Nullable Boolean getNearCache() {
-      return nearCache;
-    }
-
-    public void setNearCache(@Nullable Boolean nearCache) {
-      this.nearCache = nearCache;
-    }
-
-    public @Nullable Duration getTtl() {
-      return ttl;
-    }
-
-    public void setTtl(@Nullable Duration ttl) {
-      this.ttl = ttl;
-    }
-
-    public @Nullable Duration getLease() {
-      return lease;
-    }
-
-    public void setLease(@Nullable Duration lease) {
-      this.lease = lease;
-    }
-
-    public @Nullable OnInProgress getOnInProgress() {
-      return onInProgress;
-    }
-
-    public void setOnInProgress(@Nullable OnInProgress onInProgress) {
-      this.onInProgress = onInProgress;
-    }
-
-    public @Nullable Duration getWaitTimeout() {
-      return waitTimeout;
-    }
-
-    public void setWaitTimeout(@Nullable Duration waitTimeout) {
-      this.waitTimeout = waitTimeout;
-    }
-
-    public @Nullable List<Class<? extends Throwable>> getReplayOn() {
-      return replayOn;
-    }
-
-    public void setReplayOn(@Nullable List<Class<? extends Throwable>> replayOn) {
-      this.replayOn = replayOn;
-    }
-
-    public @Nullable Boolean getFailOpen() {
-      return failOpen;
-    }
-
-    public void setFailOpen(@Nullable Boolean failOpen) {
-      this.failOpen = failOpen;
-    }
+  /**
+   * A policy: every setting is optional and inherited when unset.
+   *
+   * @param ttl How long a completed result is kept and replayed.
+   * @param lease How long a claim stays exclusive without renewal; a crashed call is taken over
+   *     after it.
+   * @param onInProgress What a duplicate does while the first call runs: wait or reject (HTTP 409).
+   * @param waitTimeout The longest a waiting duplicate blocks.
+   * @param replayOn Exception types stored and replayed as outcomes instead of releasing the key.
+   * @param failOpen Whether the body runs unprotected when the store is unreachable at claim time.
+   * @param nearCache Whether replays may be served from the near cache (idem.near-cache.enabled).
+   */
+  public record Policy(
+      @Nullable Duration ttl,
+      @Nullable Duration lease,
+      @Nullable OnInProgress onInProgress,
+      @Nullable Duration waitTimeout,
+      @Nullable List<Class<? extends Throwable>> replayOn,
+      @Nullable Boolean failOpen,
+      @Nullable Boolean nearCache) {
 
     /**
      * Converts the properties to a policy.
@@ -312,33 +255,19 @@ public class IdempotencyProperties {
      * @throws IllegalArgumentException naming the property if a value is invalid
      */
     IdempotencyPolicy toPolicy(String where) {
-      IdempotencyPolicy.Builder builder = IdempotencyPolicy.builder();
       try {
-        if (ttl != null) {
-          builder.ttl(ttl);
-        }
-        if (lease != null) {
-          builder.lease(lease);
-        }
-        if (onInProgress != null && onInProgress != OnInProgress.DEFAULT) {
-          builder.onInProgress(onInProgress);
-        }
-        if (waitTimeout != null) {
-          builder.waitTimeout(waitTimeout);
-        }
-        if (replayOn != null) {
-          builder.replayOn(List.copyOf(replayOn));
-        }
-        if (failOpen != null) {
-          builder.failOpen(failOpen);
-        }
-        if (nearCache != null) {
-          builder.nearCache(nearCache);
-        }
+        return PolicyAttributes.create()
+            .ttl(ttl)
+            .lease(lease)
+            .onInProgress(onInProgress)
+            .waitTimeout(waitTimeout)
+            .replayOn(replayOn)
+            .failOpen(failOpen)
+            .nearCache(nearCache)
+            .toPolicy();
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("invalid " + where + ": " + e.getMessage(), e);
       }
-      return builder.build();
     }
   }
 

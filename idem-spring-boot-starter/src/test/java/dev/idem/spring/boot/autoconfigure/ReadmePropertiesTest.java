@@ -116,9 +116,9 @@ class ReadmePropertiesTest {
               assertThat(context).hasNotFailed();
               IdempotencyProperties bound = context.getBean(IdempotencyProperties.class);
               assertThat(bound.getPolicies()).containsKeys("payments", "http");
-              assertThat(bound.getPolicies().get("http").getOnInProgress())
+              assertThat(bound.getPolicies().get("http").onInProgress())
                   .isEqualTo(OnInProgress.REJECT);
-              assertThat(bound.getPolicies().get("payments").getOnInProgress())
+              assertThat(bound.getPolicies().get("payments").onInProgress())
                   .isEqualTo(OnInProgress.REJECT);
 
               Payments payments = context.getBean(Payments.class);
