@@ -95,7 +95,10 @@ public interface IdempotentCall {
     IN_PROGRESS_REJECTED(IdempotencyMetrics.OUTCOME_IN_PROGRESS_REJECTED),
     /** The key came with another payload; the body did not run. */
     KEY_REUSE(IdempotencyMetrics.OUTCOME_KEY_REUSE),
-    /** The store failed and the body did not run, or its result could not be committed. */
+    /**
+     * The store failed and the body did not run, or (a transactional claim) the body's result could
+     * not be stored and its writes roll back with it.
+     */
     STORE_ERROR(IdempotencyMetrics.OUTCOME_STORE_ERROR);
 
     private final String tag;

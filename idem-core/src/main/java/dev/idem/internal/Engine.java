@@ -23,6 +23,7 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -110,15 +111,12 @@ public final class Engine implements AutoCloseable {
 
   private static IdempotencyListener[] listeners(
       @Nullable MicrometerBinding meters, List<IdempotencyListener> configured) {
-    if (meters == null) {
-      return configured.toArray(IdempotencyListener[]::new);
+    List<IdempotencyListener> all = new ArrayList<>();
+    if (meters != null) {
+      all.add(meters.listener());
     }
-    IdempotencyListener[] all = new IdempotencyListener[configured.size() + 1];
-    all[0] = meters.listener();
-    for (int i = 0; i < configured.size(); i++) {
-      all[i + 1] = configured.get(i);
-    }
-    return all;
+    all.addAll(configured);
+    return all.toArray(IdempotencyListener[]::new);
   }
 
   private NearCache nearCacheOf(NearCacheSettings settings) {
@@ -216,8 +214,8 @@ public final class Engine implements AutoCloseable {
           e.getMessage());
       return runUnprotected(call, body);
     }
-    if (claimed instanceof ClaimResult.InProgress) {
-      claimed = awaitTurn(target, call, claimed);
+    if (claimed instanceof ClaimResult.InProgress inProgress) {
+      claimed = awaitTurn(target, call, inProgress.record());
     }
     if (claimed instanceof ClaimResult.Acquired acquired) {
       return run(call, acquired, body);
@@ -229,15 +227,15 @@ public final class Engine implements AutoCloseable {
    * Answers a claim that found the key in progress: rejects the call, or waits for the running one
    * and claims again whenever the store announces a completion or the next poll is due.
    *
+   * @param running the record of the call holding the key
    * @return the claim once it is acquired or completed
    */
-  private ClaimResult awaitTurn(IdempotencyStore target, Call call, ClaimResult inProgress) {
+  private ClaimResult awaitTurn(IdempotencyStore target, Call call, IdempotencyRecord running) {
     ResolvedPolicy policy = call.op.policy();
-    ClaimResult result = inProgress;
+    ClaimResult result = null;
     Waiter waiter = null;
     try {
-      while (result instanceof ClaimResult.InProgress claim) {
-        IdempotencyRecord running = claim.record();
+      while (true) {
         if (!fingerprintsMatch(call.fingerprint, running.fingerprint())) {
           throw IdempotencyKeyReuseException.of(call.op.name());
         }
@@ -252,8 +250,11 @@ public final class Engine implements AutoCloseable {
           throw IdempotencyInProgressException.waitTimedOut(call.op.name(), policy.waitTimeout());
         }
         result = claim(target, call);
+        if (!(result instanceof ClaimResult.InProgress stillRunning)) {
+          return result;
+        }
+        running = stillRunning.record();
       }
-      return result;
     } finally {
       if (waiter != null) {
         waiter.end(result);
@@ -786,9 +787,9 @@ public final class Engine implements AutoCloseable {
      * Ends the wait of a claim.
      *
      * @param last the last claim result: acquired or completed ends the wait with it; still in
-     *     progress means the wait timed out or was aborted
+     *     progress, or none, means the wait timed out or was aborted
      */
-    void end(ClaimResult last) {
+    void end(@Nullable ClaimResult last) {
       close();
       waitedNanos = System.nanoTime() - startNanos;
       result =

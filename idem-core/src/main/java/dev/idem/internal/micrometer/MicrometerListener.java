@@ -7,6 +7,7 @@ import dev.idem.IdempotentCall.Outcome;
 import dev.idem.IdempotentCall.WaitResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -53,21 +54,18 @@ public final class MicrometerListener implements IdempotencyListener {
     private final Counter failOpen;
 
     Meters(String name) {
+      Tags named = Tags.of(IdempotencyMetrics.TAG_NAME, name);
       Outcome[] outcomes = Outcome.values();
       calls = new Counter[outcomes.length];
       durations = new Timer[outcomes.length];
       for (Outcome outcome : outcomes) {
+        Tags tags = named.and(IdempotencyMetrics.TAG_OUTCOME, outcome.tag());
         calls[outcome.ordinal()] =
-            Counter.builder(IdempotencyMetrics.CALLS)
-                .description("Calls of idempotent operations, by outcome")
-                .tag(IdempotencyMetrics.TAG_NAME, name)
-                .tag(IdempotencyMetrics.TAG_OUTCOME, outcome.tag())
-                .register(registry);
+            counter(IdempotencyMetrics.CALLS, "Calls of idempotent operations, by outcome", tags);
         durations[outcome.ordinal()] =
             Timer.builder(IdempotencyMetrics.CALL_DURATION)
                 .description("Duration of calls of idempotent operations, by outcome")
-                .tag(IdempotencyMetrics.TAG_NAME, name)
-                .tag(IdempotencyMetrics.TAG_OUTCOME, outcome.tag())
+                .tags(tags)
                 .register(registry);
       }
       WaitResult[] results = WaitResult.values();
@@ -76,25 +74,28 @@ public final class MicrometerListener implements IdempotencyListener {
         waits[result.ordinal()] =
             Timer.builder(IdempotencyMetrics.WAIT)
                 .description("Time duplicates waited for a running call")
-                .tag(IdempotencyMetrics.TAG_NAME, name)
-                .tag(IdempotencyMetrics.TAG_RESULT, result.tag())
+                .tags(named.and(IdempotencyMetrics.TAG_RESULT, result.tag()))
                 .register(registry);
       }
       takeovers =
-          Counter.builder(IdempotencyMetrics.TAKEOVERS)
-              .description("Claims that took over a key whose lease had ended")
-              .tag(IdempotencyMetrics.TAG_NAME, name)
-              .register(registry);
+          counter(
+              IdempotencyMetrics.TAKEOVERS,
+              "Claims that took over a key whose lease had ended",
+              named);
       fencingRejections =
-          Counter.builder(IdempotencyMetrics.FENCING_REJECTIONS)
-              .description("Results not stored because the token was stale")
-              .tag(IdempotencyMetrics.TAG_NAME, name)
-              .register(registry);
+          counter(
+              IdempotencyMetrics.FENCING_REJECTIONS,
+              "Results not stored because the token was stale",
+              named);
       failOpen =
-          Counter.builder(IdempotencyMetrics.FAIL_OPEN)
-              .description("Bodies run unprotected because the store failed")
-              .tag(IdempotencyMetrics.TAG_NAME, name)
-              .register(registry);
+          counter(
+              IdempotencyMetrics.FAIL_OPEN,
+              "Bodies run unprotected because the store failed",
+              named);
+    }
+
+    private Counter counter(String meter, String description, Tags tags) {
+      return Counter.builder(meter).description(description).tags(tags).register(registry);
     }
 
     void record(IdempotentCall call) {
