@@ -180,11 +180,13 @@ public final class Engine implements AutoCloseable {
       ThrowingSupplier<?, ? extends Throwable> body)
       throws Throwable {
     Call call = new Call(op, key, fingerprint);
+    Object result;
     try {
-      return call.returned(execute(call, body));
+      result = execute(call, body);
     } catch (Throwable thrown) {
       throw call.threw(thrown);
     }
+    return call.returned(result);
   }
 
   /** Steps 4 to 8 of one call: near cache, claim, wait or reject, then run or replay. */
@@ -905,7 +907,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
           LOG.log(
               Level.WARNING,
-              "IdempotencyListener " + listener + " failed on a call of ''" + op.name() + "''",
+              "IdempotencyListener " + listener + " failed on a call of '" + op.name() + "'",
               e);
         }
       }
