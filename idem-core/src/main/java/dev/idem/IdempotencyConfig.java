@@ -11,7 +11,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,8 +22,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The configuration of an {@link Idempotency} instance: the store, default and named policies, key
- * prefix and scope, result encoding, time source, near cache and metrics. Immutable; validated when
- * built.
+ * prefix and scope, result encoding, time source, near cache, metrics and listeners. Immutable;
+ * validated when built.
  *
  * <pre>{@code
  * IdempotencyConfig config = IdempotencyConfig.builder()
@@ -49,6 +51,7 @@ public final class IdempotencyConfig {
   private final Duration maxPollInterval;
   private final @Nullable NearCacheSettings nearCache;
   private final @Nullable MeterRegistry meterRegistry;
+  private final List<IdempotencyListener> listeners;
   private final boolean closeStoreOnClose;
 
   private IdempotencyConfig(Builder builder) {
@@ -62,6 +65,7 @@ public final class IdempotencyConfig {
     this.scopeSupplier = builder.scopeSupplier;
     this.nearCache = builder.nearCache;
     this.meterRegistry = builder.meterRegistry;
+    this.listeners = List.copyOf(builder.listeners);
     if (nearCache != null && store instanceof NearCachingStore) {
       throw new IllegalStateException(
           "the store is already a NearCachingStore: configure its cache there or with"
@@ -240,6 +244,15 @@ public final class IdempotencyConfig {
   }
 
   /**
+   * Returns the listeners told how every call ended, in the order they were added.
+   *
+   * @return the listeners; empty if none was added
+   */
+  public List<IdempotencyListener> listeners() {
+    return listeners;
+  }
+
+  /**
    * Returns whether {@link Idempotency#close()} closes the {@linkplain #store() store}: true for
    * the in-memory store Idem created because none was set, and for a store set together with {@link
    * Builder#closeStoreOnClose(boolean) closeStoreOnClose(true)}; false for a store the application
@@ -277,6 +290,7 @@ public final class IdempotencyConfig {
     private Duration maxPollInterval = Duration.ofMillis(500);
     private @Nullable NearCacheSettings nearCache;
     private @Nullable MeterRegistry meterRegistry;
+    private final List<IdempotencyListener> listeners = new ArrayList<>();
     private boolean closeStoreOnClose;
 
     private Builder() {}
@@ -434,13 +448,29 @@ public final class IdempotencyConfig {
 
     /**
      * Sets the Micrometer registry Idem records its meters in (see {@link IdempotencyMetrics}).
-     * Without one, nothing is recorded and calls pay nothing for metrics.
+     * Without one, nothing is recorded and calls pay nothing for metrics. Micrometer is an optional
+     * dependency of idem-core: an application that does not call this method needs no Micrometer on
+     * its class path.
      *
      * @param meterRegistry the registry
      * @return this builder
      */
     public Builder meterRegistry(MeterRegistry meterRegistry) {
       this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
+      return this;
+    }
+
+    /**
+     * Adds a listener told how every call ended, for tracing, auditing or metrics of one's own.
+     * Listeners are told in the order they were added, after Idem's own meters are recorded.
+     * Without a listener and a {@linkplain #meterRegistry meter registry}, calls read no clock for
+     * them.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(IdempotencyListener listener) {
+      this.listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
     }
 

@@ -3,7 +3,10 @@ package dev.idem;
 /**
  * The names, tags and tag values of the Micrometer meters Idem records when a {@link
  * io.micrometer.core.instrument.MeterRegistry} is {@linkplain
- * IdempotencyConfig.Builder#meterRegistry configured}. Without one, nothing is recorded.
+ * IdempotencyConfig.Builder#meterRegistry configured}. Without one, nothing is recorded. The call
+ * meters are recorded from the {@link IdempotentCall} an {@link IdempotencyListener} is told when a
+ * call ends (their outcome and wait tags are {@link IdempotentCall.Outcome#tag()} and {@link
+ * IdempotentCall.WaitResult#tag()}); store round trips are timed by a decorator of the store.
  *
  * <table>
  *   <caption>Meters</caption>

@@ -4,17 +4,14 @@ import dev.idem.IdempotencyConfig;
 import dev.idem.IdempotencyConfigurationException;
 import dev.idem.IdempotencyInProgressException;
 import dev.idem.IdempotencyKeyReuseException;
+import dev.idem.IdempotencyListener;
 import dev.idem.IdempotencyReplayUnavailableException;
 import dev.idem.IdempotencyStoreException;
+import dev.idem.IdempotentCall;
 import dev.idem.NearCacheSettings;
 import dev.idem.ThrowingSupplier;
 import dev.idem.annotation.OnInProgress;
-import dev.idem.internal.EngineMetrics.CallOutcome;
-import dev.idem.internal.EngineMetrics.OperationMetrics;
-import dev.idem.internal.EngineMetrics.StoreMetrics;
-import dev.idem.internal.EngineMetrics.StoreOperation;
-import dev.idem.internal.EngineMetrics.StoreResult;
-import dev.idem.internal.EngineMetrics.WaitResult;
+import dev.idem.internal.micrometer.MicrometerBinding;
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.CompletionNotifier;
 import dev.idem.spi.IdempotencyRecord;
@@ -26,6 +23,9 @@ import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -39,15 +39,22 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The idempotency algorithm, written once for every store: claim, wait or reject duplicates,
- * execute while renewing the lease, complete with fencing, release on failure, replay.
+ * The idempotency algorithm, written once for every store (DESIGN.md §2, steps 4 to 8): replay from
+ * the near cache, claim, reject or wait for a running duplicate, execute while renewing the lease,
+ * complete with fencing, release on failure, replay.
  *
  * <p>Operations whose policy turns near caching on first look for a completed record in a {@link
  * NearCachingStore} in front of the store and claim through it; the others claim from the store
- * itself. Every call, wait and store round trip is recorded in the {@link EngineMetrics}.
+ * itself.
+ *
+ * <p>Observing stays beside the algorithm: every call is reported once, when it ends, to the
+ * configured {@link IdempotencyListener}s (Idem's Micrometer meters among them), from the {@link
+ * Call} that carries it through the steps; store round trips are timed by a decorator of the store.
+ * Without listeners and meters a call reads no clock for them.
  */
 public final class Engine implements AutoCloseable {
 
@@ -57,14 +64,20 @@ public final class Engine implements AutoCloseable {
 
   private final IdempotencyConfig config;
 
-  /** The store itself, without near cache: the target of every call that does not use one. */
+  /** The configured store without near cache or observer: what a near cache is put in front of. */
+  private final IdempotencyStore backing;
+
+  /** Wraps a store the engine calls so that its round trips are timed; else the identity. */
+  private final UnaryOperator<IdempotencyStore> observed;
+
+  /** The backing store as the engine calls it: the target of every call without near cache. */
   private final IdempotencyStore store;
 
-  private final String owner;
-  private final EngineMetrics metrics;
-  private final StoreMetrics storeMetrics;
+  /** Told how every call ended; empty when nobody listens. */
+  private final IdempotencyListener[] listeners;
+
   private final ThreadLocal<String> owners;
-  private volatile @Nullable NearCachingStore near;
+  private volatile @Nullable NearCache near;
   private volatile @Nullable ScheduledExecutorService renewals;
 
   /** The claims whose bodies are running, renewed by one periodic sweep. */
@@ -80,38 +93,48 @@ public final class Engine implements AutoCloseable {
    */
   public Engine(IdempotencyConfig config) {
     this.config = config;
+    MicrometerBinding meters = MicrometerBinding.of(config);
+    this.observed = meters == null ? UnaryOperator.identity() : meters::meter;
+    this.listeners = listeners(meters, config.listeners());
     IdempotencyStore configured = config.store();
     if (configured instanceof NearCachingStore nearCaching) {
-      this.store = nearCaching.delegate();
-      this.near = nearCaching;
+      this.backing = nearCaching.delegate();
+      this.near = new NearCache(nearCaching, observed.apply(nearCaching));
     } else {
-      this.store = configured;
-      this.near =
-          config
-              .nearCache()
-              .map(settings -> NearCachingStore.wrap(configured, settings, config.clock()))
-              .orElse(null);
+      this.backing = configured;
+      this.near = config.nearCache().map(this::nearCacheOf).orElse(null);
     }
-    this.owner = config.owner();
+    this.store = observed.apply(backing);
+    String owner = config.owner();
     this.owners = ThreadLocal.withInitial(() -> owner + "#" + Thread.currentThread().getId());
-    this.metrics = EngineMetrics.of(config.meterRegistry().orElse(null));
-    this.storeMetrics = metrics.store(store.name());
+  }
+
+  private static IdempotencyListener[] listeners(
+      @Nullable MicrometerBinding meters, List<IdempotencyListener> configured) {
+    List<IdempotencyListener> all = new ArrayList<>();
+    if (meters != null) {
+      all.add(meters.listener());
+    }
+    all.addAll(configured);
+    return all.toArray(IdempotencyListener[]::new);
+  }
+
+  private NearCache nearCacheOf(NearCacheSettings settings) {
+    NearCachingStore cache = NearCachingStore.wrap(backing, settings, config.clock());
+    return new NearCache(cache, observed.apply(cache));
   }
 
   /**
    * Returns the near cache calls of near-caching operations go through, creating it with {@link
    * NearCacheSettings#ofDefaults()} if the configuration did not size one.
-   *
-   * @return the near cache
    */
-  public NearCachingStore nearCache() {
-    NearCachingStore cache = near;
+  private NearCache nearCache() {
+    NearCache cache = near;
     if (cache == null) {
       synchronized (this) {
         cache = near;
         if (cache == null) {
-          near =
-              cache = NearCachingStore.wrap(store, NearCacheSettings.ofDefaults(), config.clock());
+          near = cache = nearCacheOf(NearCacheSettings.ofDefaults());
         }
       }
     }
@@ -136,12 +159,12 @@ public final class Engine implements AutoCloseable {
    * @return true if a record was removed
    */
   public boolean delete(String key) {
-    NearCachingStore cache = near;
-    return cache != null ? cache.delete(key) : store.delete(key);
+    NearCache cache = near;
+    return cache != null ? cache.cache().delete(key) : store.delete(key);
   }
 
   /**
-   * Runs one call of an operation with idempotency.
+   * Runs one call of an operation with idempotency, and reports it to the listeners when it ends.
    *
    * @param op the operation
    * @param key the composed key
@@ -156,90 +179,87 @@ public final class Engine implements AutoCloseable {
       @Nullable String fingerprint,
       ThrowingSupplier<?, ? extends Throwable> body)
       throws Throwable {
-    OperationMetrics meters = metrics.operation(op.name());
-    long start = meters.startTime();
-    ResolvedPolicy policy = op.policy();
+    Call call = new Call(op, key, fingerprint);
+    Object result;
+    try {
+      result = execute(call, body);
+    } catch (Throwable thrown) {
+      throw call.threw(thrown);
+    }
+    return call.returned(result);
+  }
+
+  /** Steps 4 to 8 of one call: near cache, claim, wait or reject, then run or replay. */
+  private @Nullable Object execute(Call call, ThrowingSupplier<?, ? extends Throwable> body)
+      throws Throwable {
+    ResolvedPolicy policy = call.op.policy();
     IdempotencyStore target = store;
     if (policy.nearCache()) {
-      NearCachingStore cache = nearCache();
-      IdempotencyRecord cached = cache.getIfCached(key);
+      NearCache cache = nearCache();
+      IdempotencyRecord cached = cache.cache().getIfCached(call.key);
       if (cached != null) {
-        return replay(op, cached, fingerprint, meters, start, CallOutcome.REPLAYED_NEAR);
+        return replay(call, cached, Step.REPLAY_NEAR);
       }
-      target = cache;
+      target = cache.claims();
     }
-    ClaimResult result;
+    ClaimResult claimed;
     try {
-      result = claim(target, key, fingerprint, policy);
+      claimed = claim(target, call);
     } catch (IdempotencyStoreException e) {
       if (!policy.failOpen()) {
-        meters.call(CallOutcome.STORE_ERROR, start);
         throw e;
       }
       LOG.log(
           Level.WARNING,
           "Idempotency store unavailable; running operation ''{0}'' unprotected (fail-open): {1}",
-          op.name(),
+          call.op.name(),
           e.getMessage());
-      meters.failOpen();
-      return runUnprotected(op, body, meters, start);
-    } catch (IdempotencyInProgressException e) {
-      meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-      throw named(op, e);
+      return runUnprotected(call, body);
     }
+    if (claimed instanceof ClaimResult.InProgress inProgress) {
+      claimed = awaitTurn(target, call, inProgress.record());
+    }
+    if (claimed instanceof ClaimResult.Acquired acquired) {
+      return run(call, acquired, body);
+    }
+    return replay(call, ((ClaimResult.Completed) claimed).record(), Step.REPLAY);
+  }
+
+  /**
+   * Answers a claim that found the key in progress: rejects the call, or waits for the running one
+   * and claims again whenever the store announces a completion or the next poll is due.
+   *
+   * @param running the record of the call holding the key
+   * @return the claim once it is acquired or completed
+   */
+  private ClaimResult awaitTurn(IdempotencyStore target, Call call, IdempotencyRecord running) {
+    ResolvedPolicy policy = call.op.policy();
+    ClaimResult result = null;
     Waiter waiter = null;
-    long waitStart = 0;
     try {
       while (true) {
-        if (result instanceof ClaimResult.Acquired acquired) {
-          if (waiter != null) {
-            meters.waited(WaitResult.ACQUIRED, waitStart);
-          }
-          return run(op, key, fingerprint, acquired, body, meters, start);
-        }
-        if (result instanceof ClaimResult.Completed completed) {
-          if (waiter != null) {
-            meters.waited(WaitResult.COMPLETED, waitStart);
-          }
-          return replay(op, completed.record(), fingerprint, meters, start, CallOutcome.REPLAYED);
-        }
-        IdempotencyRecord running = ((ClaimResult.InProgress) result).record();
-        if (!fingerprintsMatch(fingerprint, running.fingerprint())) {
-          if (waiter != null) {
-            meters.waited(WaitResult.ABORTED, waitStart);
-          }
-          meters.call(CallOutcome.KEY_REUSE, start);
-          throw IdempotencyKeyReuseException.of(op.name());
+        if (!fingerprintsMatch(call.fingerprint, running.fingerprint())) {
+          throw IdempotencyKeyReuseException.of(call.op.name());
         }
         if (policy.onInProgress() == OnInProgress.REJECT) {
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-          throw IdempotencyInProgressException.rejected(op.name(), retryAfter(running));
+          throw IdempotencyInProgressException.rejected(call.op.name(), retryAfter(running));
         }
         if (waiter == null) {
           // subscribe, then claim again at once: a completion between the first claim and the
           // subscription is seen by that claim, and later ones wake the waiter
-          waitStart = meters.startTime();
-          waiter = new Waiter(key, policy.waitTimeout());
+          waiter = call.waiter = new Waiter(call.key, policy.waitTimeout());
         } else if (!waiter.awaitNextPoll()) {
-          meters.waited(WaitResult.TIMED_OUT, waitStart);
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-          throw IdempotencyInProgressException.waitTimedOut(op.name(), policy.waitTimeout());
+          throw IdempotencyInProgressException.waitTimedOut(call.op.name(), policy.waitTimeout());
         }
-        try {
-          result = claim(target, key, fingerprint, policy);
-        } catch (IdempotencyStoreException e) {
-          meters.waited(WaitResult.ABORTED, waitStart);
-          meters.call(CallOutcome.STORE_ERROR, start);
-          throw e;
-        } catch (IdempotencyInProgressException e) {
-          meters.waited(WaitResult.ABORTED, waitStart);
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
-          throw named(op, e);
+        result = claim(target, call);
+        if (!(result instanceof ClaimResult.InProgress stillRunning)) {
+          return result;
         }
+        running = stillRunning.record();
       }
     } finally {
       if (waiter != null) {
-        waiter.close();
+        waiter.end(result);
       }
     }
   }
@@ -254,79 +274,48 @@ public final class Engine implements AutoCloseable {
         op.name(), e.getCause() != null ? e.getCause() : e);
   }
 
-  private ClaimResult claim(
-      IdempotencyStore target, String key, @Nullable String fingerprint, ResolvedPolicy policy) {
-    long start = storeMetrics.startTime();
-    ClaimResult result;
+  private ClaimResult claim(IdempotencyStore target, Call call) {
+    ResolvedPolicy policy = call.op.policy();
     try {
-      result = target.claim(key, fingerprint, ownerOfThisCall(), policy.lease(), policy.ttl());
+      return target.claim(call.key, call.fingerprint, owners.get(), policy.lease(), policy.ttl());
     } catch (IdempotencyStoreException e) {
-      storeMetrics.request(StoreOperation.CLAIM, StoreResult.ERROR, start);
       throw e;
     } catch (IdempotencyInProgressException e) {
-      storeMetrics.request(StoreOperation.CLAIM, StoreResult.IN_PROGRESS, start);
-      throw e;
+      throw named(call.op, e);
     } catch (RuntimeException e) {
-      storeMetrics.request(StoreOperation.CLAIM, StoreResult.ERROR, start);
       throw IdempotencyStoreException.of(target.name(), "claim", e);
     }
-    storeMetrics.request(
-        StoreOperation.CLAIM,
-        result instanceof ClaimResult.Acquired
-            ? StoreResult.ACQUIRED
-            : result instanceof ClaimResult.Completed
-                ? StoreResult.COMPLETED
-                : StoreResult.IN_PROGRESS,
-        start);
-    return result;
   }
 
-  private @Nullable Object runUnprotected(
-      OperationSpec op,
-      ThrowingSupplier<?, ? extends Throwable> body,
-      OperationMetrics meters,
-      long start)
+  private @Nullable Object runUnprotected(Call call, ThrowingSupplier<?, ? extends Throwable> body)
       throws Throwable {
-    Object value;
-    try {
-      value = body.get();
-    } catch (Throwable failure) {
-      meters.call(CallOutcome.FAILED, start);
-      throw failure;
-    }
-    if (op.codec().shape() == ResultCodec.Shape.ASYNC
-        && value instanceof CompletionStage<?> stage) {
-      stage.whenComplete(
-          (ignored, error) ->
-              meters.call(error == null ? CallOutcome.EXECUTED : CallOutcome.FAILED, start));
-    } else {
-      meters.call(CallOutcome.EXECUTED, start);
+    call.step = Step.RUN;
+    call.failedOpen = true;
+    Object value = body.get();
+    if (isAsync(call.op) && value instanceof CompletionStage<?> stage) {
+      call.endsLater = true;
+      stage.whenComplete((ignored, error) -> call.ended(error == null ? null : unwrap(error)));
     }
     return value;
   }
 
-  private String ownerOfThisCall() {
-    return owners.get();
+  private static boolean isAsync(OperationSpec op) {
+    return op.codec().shape() == ResultCodec.Shape.ASYNC;
   }
 
   private @Nullable Object run(
-      OperationSpec op,
-      String key,
-      @Nullable String fingerprint,
-      ClaimResult.Acquired acquired,
-      ThrowingSupplier<?, ? extends Throwable> body,
-      OperationMetrics meters,
-      long start)
+      Call call, ClaimResult.Acquired acquired, ThrowingSupplier<?, ? extends Throwable> body)
       throws Throwable {
+    call.step = Step.RUN;
+    OperationSpec op = call.op;
     long token = acquired.token();
     boolean transactional = acquired.transactional();
-    if (transactional && op.codec().shape() == ResultCodec.Shape.ASYNC) {
+    if (transactional && isAsync(op)) {
       try {
-        store.release(key, token);
+        store.release(call.key, token);
       } catch (RuntimeException ignored) {
         // the exception below rolls the caller's transaction back, claim included
       }
-      meters.call(CallOutcome.FAILED, start);
       throw IdempotencyConfigurationException.forMethod(
           op.description(),
           "a CompletionStage result cannot join the SQL store's transactional mode: the future"
@@ -334,41 +323,32 @@ public final class Engine implements AutoCloseable {
               + " the transaction");
     }
     if (acquired.takeover()) {
-      meters.takeover();
+      call.tookOver = true;
       LOG.log(
           Level.INFO,
           "Operation ''{0}'': took over a claim whose lease had ended (token {1})",
           op.name(),
           String.valueOf(token));
     }
-    Renewal renewal = transactional ? null : startRenewal(op, key, token, op.policy().lease());
+    Renewal renewal = transactional ? null : startRenewal(op, call.key, token, op.policy().lease());
     Object value;
     try {
       value = body.get();
     } catch (Throwable failure) {
       stop(renewal);
-      if (!settleFailure(op, key, token, transactional, failure, meters)) {
-        return superseded(op, key, fingerprint, meters, start);
+      if (!settleFailure(call, token, transactional, failure)) {
+        return superseded(call);
       }
-      meters.call(CallOutcome.FAILED, start);
       throw failure;
     }
-    if (op.codec().shape() == ResultCodec.Shape.ASYNC && value != null) {
-      return settleAsync(
-          op, key, fingerprint, token, (CompletionStage<?>) value, renewal, meters, start);
+    if (isAsync(op) && value != null) {
+      return settleAsync(call, token, (CompletionStage<?>) value, renewal);
     }
     stop(renewal);
-    boolean stored;
-    try {
-      stored = completeWith(op, key, token, transactional, op.codec().encodeValue(value), meters);
-    } catch (RuntimeException e) {
-      meters.call(CallOutcome.STORE_ERROR, start);
-      throw e;
+    call.step = Step.STORE;
+    if (!completeWith(call, token, transactional, op.codec().encodeValue(value))) {
+      return superseded(call);
     }
-    if (!stored) {
-      return superseded(op, key, fingerprint, meters, start);
-    }
-    meters.call(CallOutcome.EXECUTED, start);
     return value;
   }
 
@@ -379,41 +359,33 @@ public final class Engine implements AutoCloseable {
    * under the policy's rules while that caller runs; or, if nothing is stored (that caller failed
    * and released the key), {@link IdempotencyInProgressException#superseded}.
    */
-  private @Nullable Object superseded(
-      OperationSpec op,
-      String key,
-      @Nullable String fingerprint,
-      OperationMetrics meters,
-      long start)
-      throws Throwable {
+  private @Nullable Object superseded(Call call) throws Throwable {
+    call.step = Step.CLAIM;
+    OperationSpec op = call.op;
     ResolvedPolicy policy = op.policy();
     Waiter waiter = null;
     try {
       while (true) {
         IdempotencyRecord current;
         try {
-          current = store.find(key).orElse(null);
+          current = store.find(call.key).orElse(null);
         } catch (RuntimeException e) {
-          meters.call(CallOutcome.STORE_ERROR, start);
           throw e instanceof IdempotencyStoreException
               ? e
               : IdempotencyStoreException.of(store.name(), "find", e);
         }
         if (current == null) {
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
           throw IdempotencyInProgressException.superseded(op.name());
         }
         if (current.isCompleted()) {
-          return replay(op, current, fingerprint, meters, start, CallOutcome.REPLAYED);
+          return replay(call, current, Step.REPLAY);
         }
         if (policy.onInProgress() == OnInProgress.REJECT) {
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
           throw IdempotencyInProgressException.rejected(op.name(), retryAfter(current));
         }
         if (waiter == null) {
-          waiter = new Waiter(key, policy.waitTimeout());
+          waiter = new Waiter(call.key, policy.waitTimeout());
         } else if (!waiter.awaitNextPoll()) {
-          meters.call(CallOutcome.IN_PROGRESS_REJECTED, start);
           throw IdempotencyInProgressException.waitTimedOut(op.name(), policy.waitTimeout());
         }
       }
@@ -425,14 +397,8 @@ public final class Engine implements AutoCloseable {
   }
 
   private CompletableFuture<Object> settleAsync(
-      OperationSpec op,
-      String key,
-      @Nullable String fingerprint,
-      long token,
-      CompletionStage<?> stage,
-      @Nullable Renewal renewal,
-      OperationMetrics meters,
-      long start) {
+      Call call, long token, CompletionStage<?> stage, @Nullable Renewal renewal) {
+    call.endsLater = true;
     CompletableFuture<Object> settled = new CompletableFuture<>();
     stage.whenComplete(
         (value, error) -> {
@@ -441,52 +407,50 @@ public final class Engine implements AutoCloseable {
             boolean stored;
             Throwable cause = error == null ? null : unwrap(error);
             if (cause != null) {
-              stored = settleFailure(op, key, token, false, cause, meters);
+              stored = settleFailure(call, token, false, cause);
             } else {
-              stored = completeWith(op, key, token, false, op.codec().encodeValue(value), meters);
+              call.step = Step.STORE;
+              stored = completeWith(call, token, false, call.op.codec().encodeValue(value));
             }
             if (!stored) {
               // waiting for the caller that took over must not block the thread that completed
               // the body's future
-              CompletableFuture.runAsync(
-                  () -> settleSuperseded(op, key, fingerprint, meters, start, settled));
-            } else if (cause != null) {
-              meters.call(CallOutcome.FAILED, start);
-              settled.completeExceptionally(cause);
+              CompletableFuture.runAsync(() -> settleSuperseded(call, settled));
             } else {
-              meters.call(CallOutcome.EXECUTED, start);
-              settled.complete(value);
+              settle(call, settled, value, cause);
             }
           } catch (Throwable unexpected) {
-            settled.completeExceptionally(unexpected);
+            settle(call, settled, null, unexpected);
           }
         });
     return settled;
   }
 
-  private void settleSuperseded(
-      OperationSpec op,
-      String key,
-      @Nullable String fingerprint,
-      OperationMetrics meters,
-      long start,
-      CompletableFuture<Object> settled) {
+  private void settleSuperseded(Call call, CompletableFuture<Object> settled) {
     try {
-      Object replayed = superseded(op, key, fingerprint, meters, start);
+      Object replayed = superseded(call);
       if (replayed instanceof CompletionStage<?> stage) {
         stage.whenComplete(
-            (value, error) -> {
-              if (error != null) {
-                settled.completeExceptionally(unwrap(error));
-              } else {
-                settled.complete(value);
-              }
-            });
+            (value, error) -> settle(call, settled, value, error == null ? null : unwrap(error)));
       } else {
-        settled.complete(replayed);
+        settle(call, settled, replayed, null);
       }
     } catch (Throwable failure) {
-      settled.completeExceptionally(failure);
+      settle(call, settled, null, failure);
+    }
+  }
+
+  /** Ends an asynchronous call: reports it, then completes the future its caller holds. */
+  private static void settle(
+      Call call,
+      CompletableFuture<Object> settled,
+      @Nullable Object value,
+      @Nullable Throwable error) {
+    call.ended(error);
+    if (error != null) {
+      settled.completeExceptionally(error);
+    } else {
+      settled.complete(value);
     }
   }
 
@@ -495,29 +459,20 @@ public final class Engine implements AutoCloseable {
    *
    * @return false if the outcome was refused by fencing (the claim was taken over), else true
    */
-  private boolean settleFailure(
-      OperationSpec op,
-      String key,
-      long token,
-      boolean transactional,
-      Throwable failure,
-      OperationMetrics meters) {
+  private boolean settleFailure(Call call, long token, boolean transactional, Throwable failure) {
+    OperationSpec op = call.op;
     Class<? extends Throwable> replayed = op.policy().replayedTypeOf(failure);
     if (replayed != null) {
       try {
         return completeWith(
-            op, key, token, transactional, op.codec().encodeException(failure, replayed), meters);
+            call, token, transactional, op.codec().encodeException(failure, replayed));
       } catch (RuntimeException e) {
         failure.addSuppressed(e);
         return true;
       }
     }
-    long start = storeMetrics.startTime();
     try {
-      boolean released = store.release(key, token);
-      storeMetrics.request(
-          StoreOperation.RELEASE, released ? StoreResult.APPLIED : StoreResult.REJECTED, start);
-      if (!released) {
+      if (!store.release(call.key, token)) {
         LOG.log(
             Level.DEBUG,
             "Operation ''{0}'': nothing to release for token {1} (taken over or expired)",
@@ -525,7 +480,6 @@ public final class Engine implements AutoCloseable {
             String.valueOf(token));
       }
     } catch (RuntimeException e) {
-      storeMetrics.request(StoreOperation.RELEASE, StoreResult.ERROR, start);
       // the claim stays until its lease ends; a retry then takes it over
       failure.addSuppressed(e);
       LOG.log(
@@ -546,20 +500,12 @@ public final class Engine implements AutoCloseable {
    *
    * @return false if the store refused the outcome because the token is stale (fencing), else true
    */
-  private boolean completeWith(
-      OperationSpec op,
-      String key,
-      long token,
-      boolean transactional,
-      Outcome outcome,
-      OperationMetrics meters) {
+  private boolean completeWith(Call call, long token, boolean transactional, Outcome outcome) {
+    OperationSpec op = call.op;
     RuntimeException last = null;
     for (int attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
-      long start = storeMetrics.startTime();
       try {
-        boolean completed = store.complete(key, token, outcome, op.policy().ttl());
-        storeMetrics.request(
-            StoreOperation.COMPLETE, completed ? StoreResult.APPLIED : StoreResult.REJECTED, start);
+        boolean completed = store.complete(call.key, token, outcome, op.policy().ttl());
         if (!completed && transactional) {
           throw IdempotencyStoreException.of(
               store.name(),
@@ -567,7 +513,7 @@ public final class Engine implements AutoCloseable {
               "the record of a transactional claim was not found for its token; rolling back");
         }
         if (!completed) {
-          meters.fencingRejection();
+          call.fencedOff = true;
           LOG.log(
               Level.WARNING,
               "Operation ''{0}'': result not stored because token {1} is stale: the lease ended"
@@ -578,7 +524,6 @@ public final class Engine implements AutoCloseable {
         }
         return completed;
       } catch (RuntimeException e) {
-        storeMetrics.request(StoreOperation.COMPLETE, StoreResult.ERROR, start);
         if (transactional) {
           throw e instanceof IdempotencyStoreException
               ? e
@@ -600,23 +545,14 @@ public final class Engine implements AutoCloseable {
     return true;
   }
 
-  private @Nullable Object replay(
-      OperationSpec op,
-      IdempotencyRecord record,
-      @Nullable String fingerprint,
-      OperationMetrics meters,
-      long start,
-      CallOutcome replayed)
+  /** Step 6: checks the payload against the record's, then returns or rethrows its outcome. */
+  private @Nullable Object replay(Call call, IdempotencyRecord record, Step replaying)
       throws Throwable {
-    if (!fingerprintsMatch(fingerprint, record.fingerprint())) {
-      meters.call(CallOutcome.KEY_REUSE, start);
-      throw IdempotencyKeyReuseException.of(op.name());
+    if (!fingerprintsMatch(call.fingerprint, record.fingerprint())) {
+      throw IdempotencyKeyReuseException.of(call.op.name());
     }
-    try {
-      return decode(op, record);
-    } finally {
-      meters.call(replayed, start);
-    }
+    call.step = replaying;
+    return decode(call.op, record);
   }
 
   private @Nullable Object decode(OperationSpec op, IdempotencyRecord record) throws Throwable {
@@ -765,13 +701,9 @@ public final class Engine implements AutoCloseable {
   private void renew(Renewal renewal) {
     OperationSpec op = renewal.op;
     long token = renewal.token;
-    long start = storeMetrics.startTime();
     try {
-      boolean renewed = store.renew(renewal.key, token, renewal.lease);
-      storeMetrics.request(
-          StoreOperation.RENEW, renewed ? StoreResult.APPLIED : StoreResult.REJECTED, start);
       // a claim that settled meanwhile is no longer renewable: that is not a lost lease
-      if (!renewed && running.remove(renewal)) {
+      if (!store.renew(renewal.key, token, renewal.lease) && running.remove(renewal)) {
         LOG.log(
             Level.WARNING,
             "Operation ''{0}'': lease of token {1} lost (taken over or expired); the result of"
@@ -780,7 +712,6 @@ public final class Engine implements AutoCloseable {
             String.valueOf(token));
       }
     } catch (RuntimeException e) {
-      storeMetrics.request(StoreOperation.RENEW, StoreResult.ERROR, start);
       LOG.log(
           Level.WARNING,
           "Operation ''{0}'': lease renewal failed, will retry: {1}",
@@ -810,15 +741,23 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** A duplicate waiting for the running call: woken by the store or polling with backoff. */
+  /**
+   * A duplicate waiting for the running call: woken by the store or polling with backoff. It keeps
+   * when it started and, once ended, how long it waited and how the wait ended.
+   */
   private final class Waiter implements AutoCloseable {
     private final Semaphore signal = new Semaphore(0);
     private final CompletionNotifier.@Nullable Subscription subscription;
+    private final long startNanos;
     private final long deadline;
     private long intervalNanos;
+    private boolean gaveUp;
+    private long waitedNanos;
+    private IdempotentCall.@Nullable WaitResult result;
 
     Waiter(String key, Duration timeout) {
-      this.deadline = System.nanoTime() + timeout.toNanos();
+      this.startNanos = System.nanoTime();
+      this.deadline = startNanos + timeout.toNanos();
       this.intervalNanos = config.initialPollInterval().toNanos();
       this.subscription =
           store.completionNotifier().map(n -> n.subscribe(key, signal::release)).orElse(null);
@@ -828,6 +767,7 @@ public final class Engine implements AutoCloseable {
     boolean awaitNextPoll() {
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
+        gaveUp = true;
         return false;
       }
       long jittered =
@@ -838,10 +778,30 @@ public final class Engine implements AutoCloseable {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        gaveUp = true;
         return false;
       }
       intervalNanos = Math.min(intervalNanos * 2, config.maxPollInterval().toNanos());
       return true;
+    }
+
+    /**
+     * Ends the wait of a claim.
+     *
+     * @param last the last claim result: acquired or completed ends the wait with it; still in
+     *     progress, or none, means the wait timed out or was aborted
+     */
+    void end(@Nullable ClaimResult last) {
+      close();
+      waitedNanos = System.nanoTime() - startNanos;
+      result =
+          gaveUp
+              ? IdempotentCall.WaitResult.TIMED_OUT
+              : last instanceof ClaimResult.Acquired
+                  ? IdempotentCall.WaitResult.ACQUIRED
+                  : last instanceof ClaimResult.Completed
+                      ? IdempotentCall.WaitResult.COMPLETED
+                      : IdempotentCall.WaitResult.ABORTED;
     }
 
     @Override
@@ -849,6 +809,158 @@ public final class Engine implements AutoCloseable {
       if (subscription != null) {
         subscription.close();
       }
+    }
+  }
+
+  /** A near cache, and the same cache as calls claim through it: observed like the store. */
+  private record NearCache(NearCachingStore cache, IdempotencyStore claims) {}
+
+  /**
+   * Where a call is in the algorithm. With whether the call threw, it decides how the call ended;
+   * the algorithm moves a call from step to step and never states an outcome.
+   */
+  private enum Step {
+    /**
+     * Claiming the key, waiting for a running duplicate, or (after a fencing rejection) looking for
+     * the outcome of the caller that took over: no body is running, so only Idem's own exceptions
+     * end the call here.
+     */
+    CLAIM,
+    /** Running the body and settling its failure: ends executed or failed. */
+    RUN,
+    /** Storing the body's result: ends executed, or with a store error (transactional claims). */
+    STORE,
+    /** Replaying a record the store returned. */
+    REPLAY,
+    /** Replaying a record the near cache held. */
+    REPLAY_NEAR;
+
+    IdempotentCall.Outcome outcome(@Nullable Throwable thrown) {
+      return switch (this) {
+        case CLAIM ->
+            thrown instanceof IdempotencyKeyReuseException
+                ? IdempotentCall.Outcome.KEY_REUSE
+                : thrown instanceof IdempotencyInProgressException
+                    ? IdempotentCall.Outcome.IN_PROGRESS_REJECTED
+                    : IdempotentCall.Outcome.STORE_ERROR;
+        case RUN ->
+            thrown == null ? IdempotentCall.Outcome.EXECUTED : IdempotentCall.Outcome.FAILED;
+        case STORE ->
+            thrown == null ? IdempotentCall.Outcome.EXECUTED : IdempotentCall.Outcome.STORE_ERROR;
+        case REPLAY -> IdempotentCall.Outcome.REPLAYED;
+        case REPLAY_NEAR -> IdempotentCall.Outcome.REPLAYED_NEAR;
+      };
+    }
+  }
+
+  /**
+   * One call on its way through the algorithm: what it is about, the step it has reached and what
+   * happened on the way. Reported once to the listeners when it ends: by {@link #execute} when it
+   * returns or throws, or, for a {@code CompletionStage} still running ({@link #endsLater}), when
+   * that stage completes. Written by one thread at a time; the stage's completion orders the writes
+   * of an asynchronous call.
+   */
+  private final class Call implements IdempotentCall {
+    final OperationSpec op;
+    final String key;
+    final @Nullable String fingerprint;
+    private final long startNanos;
+    Step step = Step.CLAIM;
+    boolean endsLater;
+    boolean tookOver;
+    boolean fencedOff;
+    boolean failedOpen;
+    @Nullable Waiter waiter;
+    private IdempotentCall.@Nullable Outcome outcome;
+    private long durationNanos;
+    private @Nullable Throwable failure;
+
+    Call(OperationSpec op, String key, @Nullable String fingerprint) {
+      this.op = op;
+      this.key = key;
+      this.fingerprint = fingerprint;
+      this.startNanos = listeners.length == 0 ? 0 : System.nanoTime();
+    }
+
+    @Nullable Object returned(@Nullable Object result) {
+      if (!endsLater) {
+        ended(null);
+      }
+      return result;
+    }
+
+    Throwable threw(Throwable thrown) {
+      ended(thrown);
+      return thrown;
+    }
+
+    void ended(@Nullable Throwable thrown) {
+      if (listeners.length == 0) {
+        return;
+      }
+      durationNanos = System.nanoTime() - startNanos;
+      failure = thrown;
+      outcome = step.outcome(thrown);
+      for (IdempotencyListener listener : listeners) {
+        try {
+          listener.onCall(this);
+        } catch (RuntimeException e) {
+          LOG.log(
+              Level.WARNING,
+              "IdempotencyListener " + listener + " failed on a call of '" + op.name() + "'",
+              e);
+        }
+      }
+    }
+
+    @Override
+    public String operation() {
+      return op.name();
+    }
+
+    @Override
+    public IdempotentCall.Outcome outcome() {
+      return Objects.requireNonNull(outcome, "the call has not ended");
+    }
+
+    @Override
+    public long durationNanos() {
+      return durationNanos;
+    }
+
+    @Override
+    public @Nullable Throwable failure() {
+      return failure;
+    }
+
+    @Override
+    public IdempotentCall.@Nullable WaitResult waitResult() {
+      return waiter == null ? null : waiter.result;
+    }
+
+    @Override
+    public long waitNanos() {
+      return waiter == null ? 0 : waiter.waitedNanos;
+    }
+
+    @Override
+    public boolean tookOver() {
+      return tookOver;
+    }
+
+    @Override
+    public boolean fencedOff() {
+      return fencedOff;
+    }
+
+    @Override
+    public boolean failedOpen() {
+      return failedOpen;
+    }
+
+    @Override
+    public String toString() {
+      return "IdempotentCall[" + op.name() + ", " + outcome + "]";
     }
   }
 }
