@@ -518,7 +518,7 @@ public final class Engine implements AutoCloseable {
               Level.WARNING,
               "Operation ''{0}'': result not stored because token {1} is stale: the lease ended"
                   + " and another caller took the key over (fencing); this caller gets that"
-                  + " caller's outcome instead. Consider a longer lease.",
+                  + " caller''s outcome instead. Consider a longer lease.",
               op.name(),
               String.valueOf(token));
         }
