@@ -114,23 +114,39 @@ abstract class Dialect {
    */
   abstract String takeOver(boolean expired);
 
-  /** Completes the record with {@code :key} and {@code :token}, still in progress, not expired. */
+  /** Completes the record its caller {@linkplain #held() holds}. */
   abstract String complete();
 
-  /** Deletes the record with {@code :key} and {@code :token}, still in progress, not expired. */
-  abstract String release();
+  /**
+   * The condition of {@link #complete()}, {@link #release()} and {@link #renew()}: the record with
+   * {@code :key} and {@code :token}, its caller's, still in progress, not expired.
+   */
+  abstract String held();
+
+  /** Deletes the record its caller {@linkplain #held() holds}. */
+  final String release() {
+    return "delete from {table}\n" + held();
+  }
 
   /** Deletes the record with {@code :key}, whatever its state. */
-  abstract String delete();
+  String delete() {
+    return "delete from {table} where idem_key = :key";
+  }
 
-  /** Extends the lease of the record with {@code :key} and {@code :token}, in progress. */
+  /** Extends the lease of the record its caller {@linkplain #held() holds}. */
   abstract String renew();
 
   /** Deletes at most {@code :max_rows} expired records. */
   abstract String purge();
 
   /** Selects every column the store uses from no row: fails if the table or a column is missing. */
-  abstract String requireColumns();
+  String requireColumns() {
+    return """
+        select idem_key, state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
+               created_at, expires_at
+          from {table}
+         where 1 = 0""";
+  }
 
   // --- behaviour ---------------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 
 /**
- * H2 2.x: every statement the store runs. Columns are quoted, as the DDL creates them (H2
- * upper-cases unquoted names). The clock is {@code current_timestamp(6)}, fixed at the start of a
- * transaction; a token is that time in microseconds since the epoch.
+ * H2 2.x: the store's statements ({@link Dialect} writes {@code release}). Columns are quoted, as
+ * the DDL creates them (H2 upper-cases unquoted names). The clock is {@code current_timestamp(6)},
+ * fixed at the start of a transaction; a token is that time in microseconds since the epoch.
  */
 final class H2Dialect extends Dialect {
 
@@ -70,6 +70,13 @@ final class H2Dialect extends Dialect {
   }
 
   @Override
+  String held() {
+    return """
+         where "idem_key" = :key and "token" = :token and "state" = 'IN_PROGRESS'
+           and "expires_at" > current_timestamp(6)""";
+  }
+
+  @Override
   String takeOver(boolean expired) {
     return """
         update {table}
@@ -94,16 +101,8 @@ final class H2Dialect extends Dialect {
                "lease_until" = null,
                "expires_at" =
                  dateadd(microsecond, cast(:ttl_micros as bigint), current_timestamp(6))
-         where "idem_key" = :key and "token" = :token and "state" = 'IN_PROGRESS'
-           and "expires_at" > current_timestamp(6)""";
-  }
-
-  @Override
-  String release() {
-    return """
-        delete from {table}
-         where "idem_key" = :key and "token" = :token and "state" = 'IN_PROGRESS'
-           and "expires_at" > current_timestamp(6)""";
+        """
+        + held();
   }
 
   @Override
@@ -119,8 +118,8 @@ final class H2Dialect extends Dialect {
                  dateadd(microsecond, cast(:lease_micros as bigint), current_timestamp(6)),
                "expires_at" = greatest("expires_at",
                  dateadd(microsecond, cast(:lease_micros as bigint), current_timestamp(6)))
-         where "idem_key" = :key and "token" = :token and "state" = 'IN_PROGRESS'
-           and "expires_at" > current_timestamp(6)""";
+        """
+        + held();
   }
 
   /** Waits for the rows a concurrent takeover holds; the outer condition re-checks the expiry. */

@@ -12,10 +12,11 @@ import org.jooq.SQLDialect;
 import org.jspecify.annotations.Nullable;
 
 /**
- * MariaDB and MySQL: every statement the store runs. Times are UTC {@code datetime(6)} from {@code
- * utc_timestamp(6)}; a token is that time in microseconds since the epoch. MySQL has no {@code
- * INSERT ... RETURNING}: it reads the clock first, binds the token and claims in two statements at
- * least; MariaDB claims in one.
+ * MariaDB and MySQL: the store's statements ({@link Dialect} writes the three every database
+ * shares: {@code release}, {@code delete} and the schema check). Times are UTC {@code datetime(6)}
+ * from {@code utc_timestamp(6)}; a token is that time in microseconds since the epoch. MySQL has no
+ * {@code INSERT ... RETURNING}: it reads the clock first, binds the token and claims in two
+ * statements at least; MariaDB claims in one.
  */
 final class MariaDbDialect extends Dialect {
 
@@ -103,6 +104,13 @@ final class MariaDbDialect extends Dialect {
   }
 
   @Override
+  String held() {
+    return """
+         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
+           and expires_at > utc_timestamp(6)""";
+  }
+
+  @Override
   String takeOver(boolean expired) {
     return """
         update {table}
@@ -122,23 +130,9 @@ final class MariaDbDialect extends Dialect {
     return """
         update {table}
            set state = 'COMPLETED', outcome_kind = :outcome_kind, outcome = :outcome,
-               lease_until = null,
-               expires_at = utc_timestamp(6) + interval :ttl_micros microsecond
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > utc_timestamp(6)""";
-  }
-
-  @Override
-  String release() {
-    return """
-        delete from {table}
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > utc_timestamp(6)""";
-  }
-
-  @Override
-  String delete() {
-    return "delete from {table} where idem_key = :key";
+               lease_until = null, expires_at = utc_timestamp(6) + interval :ttl_micros microsecond
+        """
+        + held();
   }
 
   @Override
@@ -148,8 +142,8 @@ final class MariaDbDialect extends Dialect {
            set lease_until = utc_timestamp(6) + interval :lease_micros microsecond,
                expires_at = greatest(expires_at,
                  utc_timestamp(6) + interval :lease_micros microsecond)
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > utc_timestamp(6)""";
+        """
+        + held();
   }
 
   /** A single-table DELETE takes ORDER BY and LIMIT natively (and cannot select from itself). */
@@ -160,15 +154,6 @@ final class MariaDbDialect extends Dialect {
          where expires_at <= utc_timestamp(6)
          order by expires_at
          limit :max_rows""";
-  }
-
-  @Override
-  String requireColumns() {
-    return """
-        select idem_key, state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-               created_at, expires_at
-          from {table}
-         where 1 = 0""";
   }
 
   @Override

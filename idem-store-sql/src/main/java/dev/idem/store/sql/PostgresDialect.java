@@ -9,8 +9,10 @@ import java.util.Set;
 import org.jooq.SQLDialect;
 
 /**
- * PostgreSQL: every statement the store runs. The clock is {@code statement_timestamp()}, the same
- * value throughout a statement; a token is that time in microseconds since the epoch.
+ * PostgreSQL: the store's statements ({@link Dialect} writes the three every database shares:
+ * {@code release}, {@code delete} and the schema check). The clock is {@code
+ * statement_timestamp()}, the same value throughout a statement; a token is that time in
+ * microseconds since the epoch.
  */
 final class PostgresDialect extends Dialect {
 
@@ -90,6 +92,13 @@ final class PostgresDialect extends Dialect {
   }
 
   @Override
+  String held() {
+    return """
+         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
+           and expires_at > statement_timestamp()""";
+  }
+
+  @Override
   String takeOver(boolean expired) {
     return """
         update {table}
@@ -114,21 +123,8 @@ final class PostgresDialect extends Dialect {
                lease_until = null,
                expires_at =
                  statement_timestamp() + cast(:ttl_micros as bigint) * interval '1 microsecond'
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > statement_timestamp()""";
-  }
-
-  @Override
-  String release() {
-    return """
-        delete from {table}
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > statement_timestamp()""";
-  }
-
-  @Override
-  String delete() {
-    return "delete from {table} where idem_key = :key";
+        """
+        + held();
   }
 
   @Override
@@ -139,8 +135,8 @@ final class PostgresDialect extends Dialect {
                  statement_timestamp() + cast(:lease_micros as bigint) * interval '1 microsecond',
                expires_at = greatest(expires_at,
                  statement_timestamp() + cast(:lease_micros as bigint) * interval '1 microsecond')
-         where idem_key = :key and token = :token and state = 'IN_PROGRESS'
-           and expires_at > statement_timestamp()""";
+        """
+        + held();
   }
 
   /** Skips the rows a concurrent takeover holds; the outer condition re-checks the expiry. */
@@ -154,15 +150,6 @@ final class PostgresDialect extends Dialect {
                              limit :max_rows
                                for update skip locked)
            and expires_at <= statement_timestamp()""";
-  }
-
-  @Override
-  String requireColumns() {
-    return """
-        select idem_key, state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-               created_at, expires_at
-          from {table}
-         where 1 = 0""";
   }
 
   /** {@code SET LOCAL lock_timeout}, as a function whose value can be bound. */
