@@ -102,7 +102,7 @@ final class Claims {
           if (!rs.wasNull()) {
             return ClaimResult.acquired(token, false);
           }
-          row = sql.row(rs, 2);
+          row = RecordRow.read(rs, 2);
         }
       } else {
         Long token = insertIfAbsent(c, arguments);

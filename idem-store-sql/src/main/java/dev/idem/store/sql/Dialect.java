@@ -1,11 +1,8 @@
 package dev.idem.store.sql;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.OffsetDateTime;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
@@ -14,15 +11,16 @@ import org.jspecify.annotations.Nullable;
 /**
  * Everything that differs between the supported databases, one subclass per database: the text of
  * every statement the store runs ({@link PostgresDialect}, {@link MariaDbDialect} for MariaDB and
- * MySQL, {@link H2Dialect}), how a timestamp column is read, the lock timeout of the transactional
- * mode, the error codes and the DDL resource.
+ * MySQL, {@link H2Dialect}), the lock timeout of the transactional mode, the error codes and the
+ * DDL resource.
  *
  * <p>Statements are SQL text with named parameters, {@code :key}, and the records table written
  * {@code {table}} (see {@link SqlStatement}); jOOQ renders and quotes the table name. Every
  * statement that reads a record returns the {@link Statements#ROW_COLUMNS row columns} in the same
  * order: {@code state, token, owner, fingerprint, lease_until, outcome_kind, outcome, created_at,
- * expires_at}, then the database's time and that time in microseconds since the epoch. Every time
- * is the database's clock, with microseconds.
+ * expires_at}, then the database's current time; every time as microseconds since the epoch (a
+ * {@code bigint}: cheaper for a driver to decode than a timestamp). Every time is the database's
+ * clock, with microseconds.
  */
 abstract class Dialect {
 
@@ -149,12 +147,6 @@ abstract class Dialect {
   }
 
   // --- behaviour ---------------------------------------------------------------------------------
-
-  /** Reads a timestamp column of this database as an instant. */
-  @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
-    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-    return value == null ? null : value.toInstant();
-  }
 
   /**
    * Sets the lock timeout of the current transaction for the claim's statements and returns how to

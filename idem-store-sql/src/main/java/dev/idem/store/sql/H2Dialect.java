@@ -11,7 +11,9 @@ import org.jooq.SQLDialect;
 /**
  * H2 2.x: the store's statements ({@link Dialect} writes {@code release}). Columns are quoted, as
  * the DDL creates them (H2 upper-cases unquoted names). The clock is {@code current_timestamp(6)},
- * fixed at the start of a transaction; a token is that time in microseconds since the epoch.
+ * fixed at the start of a transaction; a token is that time in microseconds since the epoch. H2's
+ * {@code datediff} counts from a value's local fields, whatever its offset, so a time is moved to
+ * UTC ({@code at time zone 'UTC'}) before it is counted in microseconds.
  */
 final class H2Dialect extends Dialect {
 
@@ -35,7 +37,7 @@ final class H2Dialect extends Dialect {
           merge into {table} as "r"
           using (select cast(:key as varchar) "idem_key", 'IN_PROGRESS' "state",
                         datediff(microsecond, timestamp with time zone '1970-01-01 00:00:00+00',
-                                 current_timestamp(6)) "token",
+                                 current_timestamp(6) at time zone 'UTC') "token",
                         cast(:owner as varchar) "owner",
                         cast(:fingerprint as varchar) "fingerprint",
                         dateadd(microsecond, cast(:lease_micros as bigint), current_timestamp(6))
@@ -56,10 +58,16 @@ final class H2Dialect extends Dialect {
   @Override
   String read() {
     return """
-        select "state", "token", "owner", "fingerprint", "lease_until", "outcome_kind", "outcome",
-               "created_at", "expires_at", current_timestamp(6),
+        select "state", "token", "owner", "fingerprint",
                datediff(microsecond, timestamp with time zone '1970-01-01 00:00:00+00',
-                        current_timestamp(6))
+                        "lease_until" at time zone 'UTC'),
+               "outcome_kind", "outcome",
+               datediff(microsecond, timestamp with time zone '1970-01-01 00:00:00+00',
+                        "created_at" at time zone 'UTC'),
+               datediff(microsecond, timestamp with time zone '1970-01-01 00:00:00+00',
+                        "expires_at" at time zone 'UTC'),
+               datediff(microsecond, timestamp with time zone '1970-01-01 00:00:00+00',
+                        current_timestamp(6) at time zone 'UTC')
           from {table}
          where "idem_key" = :key""";
   }

@@ -2,12 +2,8 @@ package dev.idem.store.sql;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import org.jooq.SQLDialect;
 import org.jspecify.annotations.Nullable;
 
@@ -75,8 +71,11 @@ final class MariaDbDialect extends Dialect {
                 :nonce)
         on duplicate key update idem_key = idem_key
         returning if(outcome <=> :nonce, token, null),
-                  state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-                  created_at, expires_at, utc_timestamp(6),
+                  state, token, owner, fingerprint,
+                  timestampdiff(microsecond, '1970-01-01 00:00:00', lease_until),
+                  outcome_kind, outcome,
+                  timestampdiff(microsecond, '1970-01-01 00:00:00', created_at),
+                  timestampdiff(microsecond, '1970-01-01 00:00:00', expires_at),
                   timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6))""";
   }
 
@@ -90,8 +89,11 @@ final class MariaDbDialect extends Dialect {
   @Override
   String read() {
     return """
-        select state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-               created_at, expires_at, utc_timestamp(6),
+        select state, token, owner, fingerprint,
+               timestampdiff(microsecond, '1970-01-01 00:00:00', lease_until),
+               outcome_kind, outcome,
+               timestampdiff(microsecond, '1970-01-01 00:00:00', created_at),
+               timestampdiff(microsecond, '1970-01-01 00:00:00', expires_at),
                timestampdiff(microsecond, '1970-01-01 00:00:00', utc_timestamp(6))
           from {table}
          where idem_key = :key""";
@@ -154,12 +156,6 @@ final class MariaDbDialect extends Dialect {
          where expires_at <= utc_timestamp(6)
          order by expires_at
          limit :max_rows""";
-  }
-
-  @Override
-  @Nullable Instant instant(ResultSet rs, int column) throws SQLException {
-    LocalDateTime value = rs.getObject(column, LocalDateTime.class);
-    return value == null ? null : value.toInstant(ZoneOffset.UTC);
   }
 
   /** {@code innodb_lock_wait_timeout} is whole seconds and per session: keep the old value. */

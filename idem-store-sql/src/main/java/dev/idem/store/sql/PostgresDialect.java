@@ -48,8 +48,11 @@ final class PostgresDialect extends Dialect {
   String claimOneTrip() {
     return """
         with idem_existing as (
-          select state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-                 created_at, expires_at
+          select state, token, owner, fingerprint,
+                 cast(extract(epoch from lease_until) * 1000000 as bigint) as lease_until_micros,
+                 outcome_kind, outcome,
+                 cast(extract(epoch from created_at) * 1000000 as bigint) as created_at_micros,
+                 cast(extract(epoch from expires_at) * 1000000 as bigint) as expires_at_micros
             from {table}
            where idem_key = :key
         ), idem_inserted as (
@@ -67,9 +70,9 @@ final class PostgresDialect extends Dialect {
         )
         select idem_inserted.token,
                idem_existing.state, idem_existing.token, idem_existing.owner,
-               idem_existing.fingerprint, idem_existing.lease_until, idem_existing.outcome_kind,
-               idem_existing.outcome, idem_existing.created_at, idem_existing.expires_at,
-               statement_timestamp(),
+               idem_existing.fingerprint, idem_existing.lease_until_micros,
+               idem_existing.outcome_kind, idem_existing.outcome,
+               idem_existing.created_at_micros, idem_existing.expires_at_micros,
                cast(extract(epoch from statement_timestamp()) * 1000000 as bigint)
           from (select 1) as idem_one
           left join idem_inserted on true
@@ -79,8 +82,11 @@ final class PostgresDialect extends Dialect {
   @Override
   String read() {
     return """
-        select state, token, owner, fingerprint, lease_until, outcome_kind, outcome,
-               created_at, expires_at, statement_timestamp(),
+        select state, token, owner, fingerprint,
+               cast(extract(epoch from lease_until) * 1000000 as bigint),
+               outcome_kind, outcome,
+               cast(extract(epoch from created_at) * 1000000 as bigint),
+               cast(extract(epoch from expires_at) * 1000000 as bigint),
                cast(extract(epoch from statement_timestamp()) * 1000000 as bigint)
           from {table}
          where idem_key = :key""";

@@ -28,23 +28,37 @@ record RecordRow(
    * Reads the {@link Statements#ROW_COLUMNS} from column {@code first} on, or returns null if they
    * are null (no record).
    */
-  static @Nullable RecordRow read(ResultSet rs, int first, Dialect dialect) throws SQLException {
+  static @Nullable RecordRow read(ResultSet rs, int first) throws SQLException {
     String state = rs.getString(first);
     if (state == null) {
       return null;
     }
+    RecordState recordState = RecordState.valueOf(state);
+    long token = rs.getLong(first + 1);
+    String owner = rs.getString(first + 2);
+    String fingerprint = rs.getString(first + 3);
+    long leaseUntil = rs.getLong(first + 4);
+    boolean noLease = rs.wasNull();
+    String outcomeKind = rs.getString(first + 5);
+    byte[] outcome = rs.getBytes(first + 6);
+    long nowMicros = rs.getLong(first + 9);
     return new RecordRow(
-        RecordState.valueOf(state),
-        rs.getLong(first + 1),
-        rs.getString(first + 2),
-        rs.getString(first + 3),
-        dialect.instant(rs, first + 4),
-        rs.getString(first + 5),
-        rs.getBytes(first + 6),
-        Objects.requireNonNull(dialect.instant(rs, first + 7), "created_at"),
-        Objects.requireNonNull(dialect.instant(rs, first + 8), "expires_at"),
-        Objects.requireNonNull(dialect.instant(rs, first + 9), "now"),
-        rs.getLong(first + 10));
+        recordState,
+        token,
+        owner,
+        fingerprint,
+        noLease ? null : instant(leaseUntil),
+        outcomeKind,
+        outcome,
+        instant(rs.getLong(first + 7)),
+        instant(rs.getLong(first + 8)),
+        instant(nowMicros),
+        nowMicros);
+  }
+
+  private static Instant instant(long epochMicros) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(epochMicros, 1_000_000L), Math.floorMod(epochMicros, 1_000_000L) * 1_000L);
   }
 
   boolean expired() {

@@ -14,10 +14,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class Statements {
 
-  /** How many columns a record read returns: the nine record columns and the two clocks. */
-  static final int ROW_COLUMNS = 11;
-
-  private final Dialect dialect;
+  /** How many columns a record read returns: the nine record columns and the clock. */
+  static final int ROW_COLUMNS = 10;
 
   final SqlStatement insertIfAbsent;
 
@@ -43,7 +41,6 @@ final class Statements {
    * it for the database (quoted).
    */
   Statements(Dialect dialect, String table) {
-    this.dialect = dialect;
     this.insertIfAbsent = SqlStatement.of(dialect.insertIfAbsent(), table);
     String oneTrip = dialect.claimOneTrip();
     this.claimOneTrip = oneTrip == null ? null : SqlStatement.of(oneTrip, table);
@@ -67,12 +64,7 @@ final class Statements {
     SqlStatement statement = currentRead ? readCurrent : read;
     try (PreparedStatement prepared = statement.prepare(c, arguments);
         ResultSet rs = prepared.executeQuery()) {
-      return rs.next() ? row(rs, 1) : null;
+      return rs.next() ? RecordRow.read(rs, 1) : null;
     }
-  }
-
-  /** The record in the {@link #ROW_COLUMNS} from {@code first} on, or null if none. */
-  @Nullable RecordRow row(ResultSet rs, int first) throws SQLException {
-    return RecordRow.read(rs, first, dialect);
   }
 }
