@@ -9,34 +9,18 @@ import dev.idem.spi.ExpiredRecordPurger;
 import dev.idem.spi.IdempotencyRecord;
 import dev.idem.spi.IdempotencyStore;
 import dev.idem.spi.Outcome;
-import dev.idem.spi.OutcomeKind;
-import dev.idem.spi.RecordState;
-import dev.idem.store.sql.Statements.Param;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
+import dev.idem.store.sql.Claims.Claim;
+import dev.idem.store.sql.SqlStatement.Arguments;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.jooq.Configuration;
 import org.jooq.DSLContext;
 import org.jooq.SQLDialect;
-import org.jooq.conf.ParamType;
 import org.jooq.conf.RenderQuotedNames;
 import org.jooq.conf.Settings;
-import org.jooq.conf.StatementType;
 import org.jooq.impl.DSL;
 import org.jspecify.annotations.Nullable;
 
@@ -57,10 +41,12 @@ import org.jspecify.annotations.Nullable;
  * #createSchemaIfMissing()} runs it. Keys are compared exactly: case and trailing spaces count on
  * every database (MariaDB's key column is {@code varbinary}).
  *
- * <p><b>Statements.</b> jOOQ renders each statement once, when the store is built, for its
- * database, settings and table; calls run them as JDBC prepared statements with the call's values
- * bound (rendering per call cost more client CPU than the rest of a replay). Every time is the
- * database's clock ({@code statement_timestamp()}, {@code utc_timestamp(6)}, {@code
+ * <p><b>Statements.</b> Every statement the store runs is written as SQL text with named
+ * parameters, one class per database ({@code PostgresDialect}, {@code MariaDbDialect}, {@code
+ * H2Dialect} in this package's sources); jOOQ renders and quotes the configured table name into
+ * them when the store is built, and calls run them as JDBC prepared statements with the call's
+ * values bound (rendering per call cost more client CPU than the rest of a replay). Every time is
+ * the database's clock ({@code statement_timestamp()}, {@code utc_timestamp(6)}, {@code
  * current_timestamp(6)}), with microseconds, so JVM clock skew plays no part. Outside a transaction
  * a claim is one statement on PostgreSQL and MariaDB, whether the key is new or not: a
  * data-modifying CTE that reads the record and inserts it only if absent (PostgreSQL), or an {@code
@@ -79,8 +65,8 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Connections.</b> Built from a {@code DataSource}, the store borrows a connection per
  * operation, so a pool replaces broken connections after an outage without the store being rebuilt.
  * Built from a {@code DSLContext}, it takes connections from that context's connection provider and
- * renders with its settings (always quoting names, always with bind values); the context's execute
- * listeners do not see the store's statements. That context must not be bound to the application's
+ * renders the table name with its settings (always quoting names); the context's execute listeners
+ * do not see the store's statements. That context must not be bound to the application's
  * transactions unless the store is {@linkplain Builder#transactional transactional}.
  *
  * <p><b>Transactional mode.</b> With a {@link SqlTransactionBinding}, a claim made while the
@@ -119,9 +105,6 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   /** The longest owner the column holds; longer descriptions are cut. */
   private static final int MAX_OWNER = 1000;
 
-  /** Bounds the claim's retries when records keep changing under it (release, takeover, purge). */
-  private static final int MAX_CLAIM_ATTEMPTS = 16;
-
   /**
    * The operation name a lock timeout is reported under: the store only sees composed keys, which
    * it must not show, so the engine is expected to name the operation when it reports the failure.
@@ -133,23 +116,21 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   }
 
   private final Dialect dialect;
-  private final Settings settings;
   private final DSLContext dsl;
   private final RecordsTable t;
   private final Statements sql;
-  private final long storeId = new SecureRandom().nextLong();
-  private final AtomicLong claims = new AtomicLong();
+  private final Claims claims;
+  private final Schema schema;
   private final @Nullable SqlTransactionBinding transactions;
-  private final Duration lockTimeout;
 
   private JooqIdempotencyStore(Builder builder) {
     this.dialect = builder.dialect;
-    this.settings = storeSettings(builder.configuration.settings());
-    this.dsl = DSL.using(adopt(builder.configuration));
-    this.t = RecordsTable.of(builder.tableName, dialect.timestampType());
-    this.sql = new Statements(dialect, t, renderSettings(settings));
+    this.dsl = DSL.using(adopt(builder.configuration, dialect));
+    this.t = RecordsTable.of(builder.tableName);
+    this.sql = new Statements(dialect, dsl.render(t.name));
+    this.claims = new Claims(dialect, sql, builder.lockTimeout);
+    this.schema = new Schema(dialect, dsl, t, sql);
     this.transactions = builder.transactions;
-    this.lockTimeout = builder.lockTimeout;
   }
 
   /**
@@ -240,8 +221,8 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     DSLContext transaction = currentTransaction();
     try {
       return transaction == null
-          ? dsl.connectionResult(c -> claim(c, claim, false))
-          : claimInTransaction(transaction, claim);
+          ? dsl.connectionResult(c -> claims.claim(c, claim))
+          : transaction.connectionResult(c -> claims.claimInTransaction(c, claim));
     } catch (RuntimeException e) {
       throw failure("claim", e, transaction != null);
     }
@@ -253,13 +234,13 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     checkKey(key);
     Objects.requireNonNull(outcome, "outcome");
     checkPositive(ttl, "ttl");
-    Object[] values = values(key);
-    values[Param.TOKEN.ordinal()] = token;
-    values[Param.OUTCOME_KIND.ordinal()] = outcome.kind().name();
-    values[Param.OUTCOME.ordinal()] = outcome.unsafeBytes();
-    values[Param.TTL_MICROS.ordinal()] = Dialect.micros(ttl);
+    Arguments arguments = new Arguments(key);
+    arguments.token = token;
+    arguments.outcomeKind = outcome.kind().name();
+    arguments.outcome = outcome.unsafeBytes();
+    arguments.ttlMicros = Dialect.micros(ttl);
     try {
-      return context().connectionResult(c -> update(c, sql.complete, values)) == 1;
+      return context().connectionResult(c -> sql.complete.update(c, arguments)) == 1;
     } catch (RuntimeException e) {
       throw failure("complete", e, false);
     }
@@ -269,10 +250,10 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   @Override
   public boolean release(String key, long token) {
     checkKey(key);
-    Object[] values = values(key);
-    values[Param.TOKEN.ordinal()] = token;
+    Arguments arguments = new Arguments(key);
+    arguments.token = token;
     try {
-      return context().connectionResult(c -> update(c, sql.release, values)) == 1;
+      return context().connectionResult(c -> sql.release.update(c, arguments)) == 1;
     } catch (RuntimeException e) {
       throw failure("release", e, false);
     }
@@ -287,9 +268,9 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   @Override
   public boolean delete(String key) {
     checkKey(key);
-    Object[] values = values(key);
+    Arguments arguments = new Arguments(key);
     try {
-      return context().connectionResult(c -> update(c, sql.delete, values)) == 1;
+      return context().connectionResult(c -> sql.delete.update(c, arguments)) == 1;
     } catch (RuntimeException e) {
       throw failure("delete", e, false);
     }
@@ -300,11 +281,11 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   public boolean renew(String key, long token, Duration lease) {
     checkKey(key);
     checkPositive(lease, "lease");
-    Object[] values = values(key);
-    values[Param.TOKEN.ordinal()] = token;
-    values[Param.LEASE_MICROS.ordinal()] = Dialect.micros(lease);
+    Arguments arguments = new Arguments(key);
+    arguments.token = token;
+    arguments.leaseMicros = Dialect.micros(lease);
     try {
-      return context().connectionResult(c -> update(c, sql.renew, values)) == 1;
+      return context().connectionResult(c -> sql.renew.update(c, arguments)) == 1;
     } catch (RuntimeException e) {
       throw failure("renew", e, false);
     }
@@ -315,12 +296,12 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
   public Optional<IdempotencyRecord> find(String key) {
     checkKey(key);
     DSLContext transaction = currentTransaction();
-    Object[] values = values(key);
+    Arguments arguments = new Arguments(key);
     try {
-      Row row =
+      RecordRow row =
           transaction == null
-              ? dsl.connectionResult(c -> read(c, values, false))
-              : transaction.connectionResult(c -> read(c, values, true));
+              ? dsl.connectionResult(c -> sql.read(c, arguments, false))
+              : transaction.connectionResult(c -> sql.read(c, arguments, true));
       return row == null || row.expired() ? Optional.empty() : Optional.of(row.toRecord(key));
     } catch (RuntimeException e) {
       throw failure("find", e, false);
@@ -362,8 +343,10 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     if (maxRecords <= 0) {
       throw new IllegalArgumentException("maxRecords must be positive: " + maxRecords);
     }
+    Arguments arguments = new Arguments("");
+    arguments.maxRows = maxRecords;
     try {
-      return dialect.purge(dsl, t, maxRecords);
+      return dsl.connectionResult(c -> sql.purge.update(c, arguments));
     } catch (RuntimeException e) {
       throw failure("purge", e, false);
     }
@@ -377,25 +360,7 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
    * @return the statements, separated by semicolons
    */
   public String schemaDdl() {
-    String resource = dialect.schemaResource();
-    String sql;
-    try (InputStream in = JooqIdempotencyStore.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("missing schema resource " + resource);
-      }
-      sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read schema resource " + resource, e);
-    }
-    DSLContext renderer = DSL.using(dialect.sqlDialect(), settings);
-    String quote =
-        dialect.sqlDialect().family() == SQLDialect.POSTGRES
-                || dialect.sqlDialect().family() == SQLDialect.H2
-            ? "\""
-            : "`";
-    return sql.replace(
-            quote + RecordsTable.DEFAULT_INDEX_NAME + quote, dialect.indexName(renderer, t))
-        .replace(quote + RecordsTable.DEFAULT_NAME + quote, renderer.render(t.name));
+    return schema.ddl();
   }
 
   /**
@@ -408,9 +373,7 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
    */
   public JooqIdempotencyStore createSchemaIfMissing() {
     try {
-      for (String statement : statements(schemaDdl())) {
-        dsl.execute(statement);
-      }
+      dsl.connection(schema::create);
       return this;
     } catch (RuntimeException e) {
       throw failure("createSchema", e, false);
@@ -430,39 +393,10 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
    */
   public JooqIdempotencyStore requireSchema() {
     try {
-      dsl.select(
-              t.key,
-              t.state,
-              t.token,
-              t.owner,
-              t.fingerprint,
-              t.leaseUntil,
-              t.outcomeKind,
-              t.outcome,
-              t.createdAt,
-              t.expiresAt)
-          .from(t.table)
-          .where(DSL.falseCondition())
-          .fetch();
+      dsl.connection(c -> schema.require(c, tableName()));
       return this;
     } catch (RuntimeException e) {
-      SQLException sql = sqlException(e);
-      String state = sql == null ? null : sql.getSQLState();
-      if (state == null || !state.startsWith("42")) {
-        throw failure("requireSchema", e, false);
-      }
-      throw IdempotencyConfigurationException.of(
-          "Idem's table "
-              + tableName()
-              + " does not exist or lacks a column in the "
-              + name()
-              + " database ("
-              + String.valueOf(sql.getMessage()).lines().findFirst().orElse("")
-              + "). Create it with the DDL shipped in the idem-store-sql jar as"
-              + " dev/idem/store/sql/"
-              + dialect.schemaResource()
-              + " (JooqIdempotencyStore.schemaDdl() gives it for this table name), from your"
-              + " migrations, or call createSchemaIfMissing() at startup");
+      throw failure("requireSchema", e, false);
     }
   }
 
@@ -476,235 +410,6 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
         + "]";
   }
 
-  // ---------------------------------------------------------------------------------------------
-
-  private record Claim(
-      String key, @Nullable String fingerprint, String owner, Duration lease, Duration ttl) {
-    Duration life() {
-      return ttl.compareTo(lease) > 0 ? ttl : lease;
-    }
-
-    /** The values of a claim's statements. */
-    Object[] values() {
-      Object[] values = JooqIdempotencyStore.values(key);
-      values[Param.OWNER.ordinal()] = owner;
-      values[Param.FINGERPRINT.ordinal()] = fingerprint;
-      values[Param.LEASE_MICROS.ordinal()] = Dialect.micros(lease);
-      values[Param.LIFE_MICROS.ordinal()] = Dialect.micros(life());
-      return values;
-    }
-  }
-
-  private ClaimResult claimInTransaction(DSLContext transaction, Claim claim) {
-    DSLContext ctx = DSL.using(adopt(transaction.configuration()));
-    Dialect.LockTimeoutRestore restore = dialect.limitLockWait(ctx, lockTimeout);
-    ClaimResult result;
-    try {
-      result = transaction.connectionResult(c -> claim(c, claim, true));
-    } catch (RuntimeException e) {
-      if (dialect.restoreAfterFailure()) {
-        try {
-          restore.restore(ctx);
-        } catch (RuntimeException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
-      throw e;
-    }
-    restore.restore(ctx);
-    return result;
-  }
-
-  /**
-   * Claims on one connection. Outside a transaction, where the database can, one statement reads or
-   * inserts the record ({@link Statements#claimOneTrip}); otherwise an insert-if-absent is followed
-   * by a read when the key exists (in a transaction, a locking read that sees the latest committed
-   * record). An expired record or ended lease is then taken over by an update conditional on the
-   * token read.
-   */
-  private ClaimResult claim(Connection c, Claim claim, boolean inTransaction) throws SQLException {
-    Object[] values = claim.values();
-    Statements.Sql oneTrip = inTransaction ? null : sql.claimOneTrip;
-    boolean marked = oneTrip != null && oneTrip.uses(Param.NONCE);
-    for (int attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
-      Row row;
-      if (oneTrip != null) {
-        if (marked) {
-          values[Param.NONCE.ordinal()] = nonce();
-        }
-        try (PreparedStatement statement = c.prepareStatement(oneTrip.text)) {
-          oneTrip.bind(statement, values);
-          try (ResultSet rs = statement.executeQuery()) {
-            if (!rs.next()) {
-              continue;
-            }
-            long token = rs.getLong(1);
-            if (!rs.wasNull()) {
-              return ClaimResult.acquired(token, false);
-            }
-            row = row(rs, 2);
-          }
-        }
-      } else {
-        Long token = insertIfAbsent(c, values);
-        if (token != null) {
-          return inTransaction
-              ? ClaimResult.acquiredInTransaction(token)
-              : ClaimResult.acquired(token, false);
-        }
-        row = read(c, values, inTransaction);
-      }
-      if (row == null) {
-        continue; // released, purged, or committed after this statement's snapshot
-      }
-      if (!row.expired() && !row.leaseEnded()) {
-        IdempotencyRecord record = row.toRecord(claim.key);
-        return record.isCompleted()
-            ? ClaimResult.completed(record)
-            : ClaimResult.inProgress(record);
-      }
-      long newToken = Math.max(row.token + 1, row.nowMicros);
-      values[Param.TOKEN.ordinal()] = row.token;
-      values[Param.NEW_TOKEN.ordinal()] = newToken;
-      if (update(c, row.expired() ? sql.takeOverExpired : sql.takeOver, values) == 1) {
-        return inTransaction
-            ? ClaimResult.acquiredInTransaction(newToken)
-            : ClaimResult.acquired(newToken, !row.expired());
-      }
-    }
-    throw IdempotencyStoreException.of(
-        name(),
-        "claim",
-        "the record kept changing under concurrent claims; no decision after "
-            + MAX_CLAIM_ATTEMPTS
-            + " attempts");
-  }
-
-  private @Nullable Long insertIfAbsent(Connection c, Object[] values) throws SQLException {
-    try {
-      if (dialect.insertReturning()) {
-        try (PreparedStatement statement = c.prepareStatement(sql.insertIfAbsent.text)) {
-          sql.insertIfAbsent.bind(statement, values);
-          try (ResultSet rs = statement.executeQuery()) {
-            return rs.next() ? rs.getLong(1) : null;
-          }
-        }
-      }
-      long token;
-      try (PreparedStatement statement = c.prepareStatement(sql.nowMicros.text);
-          ResultSet rs = statement.executeQuery()) {
-        rs.next();
-        token = rs.getLong(1);
-      }
-      values[Param.NEW_TOKEN.ordinal()] = token;
-      return update(c, sql.insertIfAbsent, values) == 1 ? token : null;
-    } catch (SQLException e) {
-      if (dialect.isDuplicateKey(e)) {
-        return null; // H2's MERGE can still collide with a concurrent insert
-      }
-      throw e;
-    }
-  }
-
-  private @Nullable Row read(Connection c, Object[] values, boolean currentRead)
-      throws SQLException {
-    Statements.Sql read = currentRead ? sql.readCurrent : sql.read;
-    try (PreparedStatement statement = c.prepareStatement(read.text)) {
-      read.bind(statement, values);
-      try (ResultSet rs = statement.executeQuery()) {
-        return rs.next() ? row(rs, 1) : null;
-      }
-    }
-  }
-
-  /** The record in the {@link Statements#ROW_COLUMNS} from {@code first} on, or null if none. */
-  private @Nullable Row row(ResultSet rs, int first) throws SQLException {
-    String state = rs.getString(first);
-    if (state == null) {
-      return null;
-    }
-    return new Row(
-        RecordState.valueOf(state),
-        rs.getLong(first + 1),
-        rs.getString(first + 2),
-        rs.getString(first + 3),
-        dialect.instant(rs, first + 4),
-        rs.getString(first + 5),
-        rs.getBytes(first + 6),
-        Objects.requireNonNull(dialect.instant(rs, first + 7), "created_at"),
-        Objects.requireNonNull(dialect.instant(rs, first + 8), "expires_at"),
-        Objects.requireNonNull(dialect.instant(rs, first + 9), "now"),
-        rs.getLong(first + 10));
-  }
-
-  private static int update(Connection c, Statements.Sql update, Object[] values)
-      throws SQLException {
-    try (PreparedStatement statement = c.prepareStatement(update.text)) {
-      update.bind(statement, values);
-      return statement.executeUpdate();
-    }
-  }
-
-  /**
-   * A value no other claim uses: this store's random identity and a counter. Marks the record a
-   * one-trip claim inserts (see {@link Statements#claimOneTrip}).
-   */
-  private byte[] nonce() {
-    return ByteBuffer.allocate(16).putLong(storeId).putLong(claims.incrementAndGet()).array();
-  }
-
-  /** A values array with the key set, indexed by {@link Param#ordinal()}. */
-  private static Object[] values(String key) {
-    Object[] values = new Object[Param.values().length];
-    values[Param.KEY.ordinal()] = key;
-    return values;
-  }
-
-  /** A record as read, with the database's time of the read. */
-  private record Row(
-      RecordState state,
-      long token,
-      String owner,
-      @Nullable String fingerprint,
-      @Nullable Instant leaseUntil,
-      @Nullable String outcomeKind,
-      byte @Nullable [] outcome,
-      Instant createdAt,
-      Instant expiresAt,
-      Instant now,
-      long nowMicros) {
-
-    boolean expired() {
-      return !expiresAt.isAfter(now);
-    }
-
-    boolean leaseEnded() {
-      return state == RecordState.IN_PROGRESS && (leaseUntil == null || !leaseUntil.isAfter(now));
-    }
-
-    IdempotencyRecord toRecord(String key) {
-      Outcome stored = null;
-      if (state == RecordState.COMPLETED) {
-        OutcomeKind kind = OutcomeKind.valueOf(Objects.requireNonNull(outcomeKind, "outcome_kind"));
-        byte[] bytes = outcome == null ? new byte[0] : outcome;
-        stored =
-            kind == OutcomeKind.VOID && bytes.length == 0
-                ? Outcome.ofVoid()
-                : Outcome.wrap(kind, bytes);
-      }
-      return new IdempotencyRecord(
-          key,
-          state,
-          token,
-          owner,
-          fingerprint,
-          state == RecordState.IN_PROGRESS ? leaseUntil : null,
-          stored,
-          createdAt,
-          expiresAt);
-    }
-  }
-
   private @Nullable DSLContext currentTransaction() {
     return transactions == null ? null : transactions.currentTransaction();
   }
@@ -715,26 +420,17 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
     return transaction == null ? dsl : transaction;
   }
 
-  /** The given configuration with the store's dialect and rendering settings. */
-  private Configuration adopt(Configuration configuration) {
-    Configuration adopted = configuration.derive(settings);
+  /**
+   * The given configuration with the store's dialect, rendering its names quoted: every name is
+   * built with {@code DSL.quotedName}, and the quotes are rendered whatever the application set.
+   */
+  private static Configuration adopt(Configuration configuration, Dialect dialect) {
+    Configuration adopted =
+        configuration.derive(
+            ((Settings) configuration.settings().clone())
+                .withRenderQuotedNames(RenderQuotedNames.EXPLICIT_DEFAULT_QUOTED));
     adopted.set(dialect.sqlDialect());
     return adopted;
-  }
-
-  private static Settings storeSettings(Settings base) {
-    return ((Settings) base.clone())
-        // every name is built with DSL.quotedName; render the quotes whatever the application set
-        .withRenderQuotedNames(RenderQuotedNames.EXPLICIT_DEFAULT_QUOTED)
-        // MariaDB's INSERT IGNORE reports a warning per duplicate; fetching them is a round trip
-        .withFetchWarnings(false);
-  }
-
-  /** The settings the statements are rendered with: bind values as indexed placeholders. */
-  private static Settings renderSettings(Settings storeSettings) {
-    return ((Settings) storeSettings.clone())
-        .withStatementType(StatementType.PREPARED_STATEMENT)
-        .withParamType(ParamType.INDEXED);
   }
 
   private RuntimeException failure(String operation, RuntimeException e, boolean claimInTx) {
@@ -758,22 +454,6 @@ public final class JooqIdempotencyStore implements IdempotencyStore, ExpiredReco
       }
     }
     return null;
-  }
-
-  private static List<String> statements(String ddl) {
-    StringBuilder withoutComments = new StringBuilder();
-    for (String line : ddl.split("\n", -1)) {
-      if (!line.strip().startsWith("--")) {
-        withoutComments.append(line).append('\n');
-      }
-    }
-    List<String> statements = new ArrayList<>();
-    for (String statement : withoutComments.toString().split(";")) {
-      if (!statement.isBlank()) {
-        statements.add(statement.strip());
-      }
-    }
-    return statements;
   }
 
   private static void checkKey(String key) {

@@ -3,20 +3,15 @@ package dev.idem.store.sql;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
-import org.jooq.DataType;
-import org.jooq.Field;
 import org.jooq.Name;
-import org.jooq.Record;
-import org.jooq.Table;
 import org.jooq.impl.DSL;
-import org.jooq.impl.SQLDataType;
 
 /**
- * The records table and its columns, all quoted identifiers built with {@link DSL#quotedName}, so
- * that a name is never interpreted as SQL and is matched case-sensitively on every database.
+ * The records table's name and its expiry index's, quoted identifiers built with {@link
+ * DSL#quotedName}: jOOQ renders them quoted (escaping any quote inside) for every statement and the
+ * DDL, so a name is never interpreted as SQL and is matched case-sensitively on every database.
  */
 final class RecordsTable {
 
@@ -28,35 +23,13 @@ final class RecordsTable {
   private static final int MAX_IDENTIFIER = 63;
 
   final Name name;
-  final Table<Record> table;
-  final Field<String> key;
-  final Field<String> state;
-  final Field<Long> token;
-  final Field<String> owner;
-  final Field<String> fingerprint;
-  final Field<Instant> leaseUntil;
-  final Field<String> outcomeKind;
-  final Field<byte[]> outcome;
-  final Field<Instant> createdAt;
-  final Field<Instant> expiresAt;
 
-  private RecordsTable(Name name, DataType<Instant> timestamp) {
+  private RecordsTable(Name name) {
     this.name = name;
-    this.table = DSL.table(name);
-    this.key = column("idem_key", SQLDataType.VARCHAR);
-    this.state = column("state", SQLDataType.VARCHAR);
-    this.token = column("token", SQLDataType.BIGINT);
-    this.owner = column("owner", SQLDataType.VARCHAR);
-    this.fingerprint = column("fingerprint", SQLDataType.VARCHAR);
-    this.leaseUntil = column("lease_until", timestamp);
-    this.outcomeKind = column("outcome_kind", SQLDataType.VARCHAR);
-    this.outcome = column("outcome", SQLDataType.VARBINARY);
-    this.createdAt = column("created_at", timestamp);
-    this.expiresAt = column("expires_at", timestamp);
   }
 
-  static RecordsTable of(Name name, DataType<Instant> timestamp) {
-    return new RecordsTable(name, timestamp);
+  static RecordsTable of(Name name) {
+    return new RecordsTable(name);
   }
 
   /**
@@ -103,10 +76,6 @@ final class RecordsTable {
     return name.qualified()
         ? DSL.quotedName(name.first(), indexName())
         : DSL.quotedName(indexName());
-  }
-
-  private <T> Field<T> column(String column, DataType<T> type) {
-    return DSL.field(name.append(DSL.quotedName(column)), type);
   }
 
   private static byte[] sha256(String text) {

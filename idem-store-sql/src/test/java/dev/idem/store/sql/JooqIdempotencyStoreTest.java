@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
+import org.h2.jdbcx.JdbcDataSource;
 import org.jooq.SQLDialect;
 import org.jooq.impl.DSL;
 import org.jooq.impl.SQLDataType;
@@ -304,6 +305,36 @@ class JooqIdempotencyStoreTest {
     acquired(store.claim(key, null, "o".repeat(5_000), LEASE, TTL));
 
     assertThat(store.find(key).orElseThrow().owner()).isEqualTo("o".repeat(1_000));
+  }
+
+  /**
+   * H2 counts microseconds from a time's local fields, whatever its offset: record times and tokens
+   * must not depend on the session's time zone.
+   */
+  @Test
+  void h2TimesAndTokensDoNotDependOnTheSessionTimeZone() {
+    String url = "jdbc:h2:mem:idem_zones_" + UUID.randomUUID().toString().replace("-", "");
+    JdbcDataSource kolkata = new JdbcDataSource();
+    kolkata.setURL(url + ";DB_CLOSE_DELAY=-1;TIME ZONE=Asia/Kolkata");
+    JdbcDataSource utc = new JdbcDataSource();
+    utc.setURL(url + ";TIME ZONE=UTC");
+    JooqIdempotencyStore inKolkata =
+        JooqIdempotencyStore.of(kolkata, SQLDialect.H2).createSchemaIfMissing();
+    JooqIdempotencyStore inUtc = JooqIdempotencyStore.of(utc, SQLDialect.H2);
+    String key = newKey();
+    Instant before = Instant.now().minusSeconds(5);
+
+    ClaimResult.Acquired acquired = acquired(inKolkata.claim(key, "fp", "owner", LEASE, TTL));
+    IdempotencyRecord seenFromUtc = inUtc.find(key).orElseThrow();
+    IdempotencyRecord seenFromKolkata = inKolkata.find(key).orElseThrow();
+
+    assertThat(seenFromUtc.createdAt())
+        .isEqualTo(seenFromKolkata.createdAt())
+        .isBetween(before, Instant.now().plusSeconds(5));
+    assertThat(acquired.token())
+        .isEqualTo(ChronoUnit.MICROS.between(Instant.EPOCH, seenFromUtc.createdAt()));
+    assertThat(inUtc.claim(key, "fp", "other", LEASE, TTL))
+        .isInstanceOf(ClaimResult.InProgress.class);
   }
 
   private String ddl(SQLDialect dialect, String table) {

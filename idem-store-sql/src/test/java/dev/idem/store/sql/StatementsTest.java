@@ -1,6 +1,7 @@
 package dev.idem.store.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.idem.spi.ClaimResult;
 import dev.idem.spi.Outcome;
@@ -14,9 +15,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.jooq.SQLDialect;
 import org.jooq.conf.ParamType;
+import org.jooq.conf.RenderQuotedNames;
 import org.jooq.conf.Settings;
 import org.jooq.conf.StatementType;
 import org.jooq.impl.DSL;
@@ -36,13 +39,12 @@ class StatementsTest {
       names = {"POSTGRES", "MARIADB", "MYSQL", "H2"})
   void everyStatementRendersWithEachParameterAsAPlaceholder(SQLDialect sqlDialect) {
     Dialect dialect = Dialect.of(sqlDialect);
-    Statements statements =
-        new Statements(
-            dialect,
-            RecordsTable.of(RecordsTable.parseName("app.idem_records"), dialect.timestampType()),
-            new Settings());
+    String table =
+        DSL.using(sqlDialect, new Settings().withRenderQuotedNames(RenderQuotedNames.ALWAYS))
+            .render(RecordsTable.parseName("app.idem_records"));
+    Statements statements = new Statements(dialect, table);
 
-    List<Statements.Sql> all =
+    List<SqlStatement> all =
         new ArrayList<>(
             List.of(
                 statements.insertIfAbsent,
@@ -52,26 +54,93 @@ class StatementsTest {
                 statements.takeOverExpired,
                 statements.complete,
                 statements.release,
-                statements.renew));
+                statements.delete,
+                statements.renew,
+                statements.purge,
+                statements.requireColumns));
     if (statements.claimOneTrip != null) {
       all.add(statements.claimOneTrip);
     }
-    for (Statements.Sql sql : all) {
-      assertThat(sql.text).contains("idem_records").doesNotContain("idem-param");
+    for (SqlStatement sql : all) {
+      assertThat(sql.text)
+          .contains(table)
+          .doesNotContain("{table}")
+          .doesNotContainPattern(":[a-z]");
+      assertThat(sql.text.chars().filter(ch -> ch == '?').count())
+          .as("placeholders of %s", sql.written)
+          .isEqualTo(Pattern.compile(":[a-z]").matcher(sql.written).results().count());
     }
     switch (sqlDialect) {
       case POSTGRES:
         assertThat(statements.claimOneTrip.text)
             .startsWith("with ")
             .contains("on conflict", "not exists");
-        assertThat(statements.claimOneTrip.uses(Statements.Param.NONCE)).isFalse();
+        assertThat(statements.claimOneTrip.uses(SqlStatement.Param.NONCE)).isFalse();
         break;
       case MARIADB:
         assertThat(statements.claimOneTrip.text).contains("on duplicate key update", "returning");
+        assertThat(statements.claimOneTrip.uses(SqlStatement.Param.NONCE)).isTrue();
         break;
       default:
         assertThat(statements.claimOneTrip).as("no one-trip claim on %s", sqlDialect).isNull();
     }
+    assertThat(statements.nowMicros == null).isEqualTo(sqlDialect != SQLDialect.MYSQL);
+  }
+
+  /** Literals keep their colons; a parameter the statements do not know is refused. */
+  @Test
+  void namedParametersAreReadOutsideQuotesOnly() {
+    SqlStatement statement =
+        SqlStatement.of(
+            "select ':key', \"a:b\", `c:d` from {table} where k = :key and t = :new_token",
+            "\"t\"");
+
+    assertThat(statement.text)
+        .isEqualTo("select ':key', \"a:b\", `c:d` from \"t\" where k = ? and t = ?");
+    assertThat(statement.uses(SqlStatement.Param.KEY)).isTrue();
+    assertThat(statement.uses(SqlStatement.Param.NEW_TOKEN)).isTrue();
+    assertThat(statement.uses(SqlStatement.Param.TOKEN)).isFalse();
+    assertThatThrownBy(() -> SqlStatement.of("select :nope", "t"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(":nope");
+  }
+
+  /**
+   * The table name reaches the SQL text only as jOOQ renders a quoted name: a name that is not a
+   * plain identifier is refused, and a quote inside a name (possible only by bypassing that check)
+   * is escaped, so it cannot end the identifier.
+   */
+  @ParameterizedTest
+  @EnumSource(
+      value = SQLDialect.class,
+      names = {"POSTGRES", "MARIADB", "H2"})
+  void aHostileTableNameCannotInjectSql(SQLDialect sqlDialect) {
+    for (String hostile :
+        List.of(
+            "idem\"; drop table users; --",
+            "idem`; drop table users; --",
+            "idem records",
+            "a.b.c",
+            "idem_records where 1=1")) {
+      assertThatThrownBy(
+              () -> JooqIdempotencyStore.builder(untouchable(), sqlDialect).tableName(hostile))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    char quote = sqlDialect == SQLDialect.MARIADB ? '`' : '"';
+    String name = "x" + quote + "; drop table users; --";
+    String rendered =
+        DSL.using(sqlDialect, new Settings().withRenderQuotedNames(RenderQuotedNames.ALWAYS))
+            .render(DSL.quotedName(name));
+    String text = new Statements(Dialect.of(sqlDialect), rendered).delete.text;
+
+    assertThat(rendered).isEqualTo(quote + name.replace("" + quote, "" + quote + quote) + quote);
+    assertThat(text)
+        .isEqualTo(
+            Dialect.of(sqlDialect).delete().replace("{table}", rendered).replaceAll(":key", "?"));
+    // between the identifier's quotes, every quote is doubled: the text stays one identifier
+    String identifier = rendered.substring(1, rendered.length() - 1);
+    assertThat(identifier.replace("" + quote + quote, "")).doesNotContain("" + quote);
   }
 
   /** Outside a transaction, PostgreSQL and MariaDB claim in one statement, new key or not. */
@@ -122,6 +191,15 @@ class StatementsTest {
 
     assertThat(store.claim(key, "fp", "owner", LEASE, TTL))
         .isInstanceOf(ClaimResult.Completed.class);
+  }
+
+  /** A data source the store must never use. */
+  private static DataSource untouchable() {
+    return proxy(
+        DataSource.class,
+        (proxy, method, args) -> {
+          throw new AssertionError("the data source was used: " + method.getName());
+        });
   }
 
   /** A data source whose connections record the SQL of every statement they prepare. */
