@@ -241,7 +241,8 @@ public final class StoreLoadHarness {
         Target near =
             new IdemTarget(lettuceStore, NearCacheSettings.of(100_000, Duration.ofMinutes(5)));
         for (int n : threads) {
-          replay("redis", "idem+near", near, n, row("redis", "replay", IDEM_LETTUCE, n)).note =
+          Row baseline = row("redis", "replay", IDEM_LETTUCE, n);
+          runSlice("replay", "redis", "idem+near", near, n, baseline).note =
               "ratio to idem-lettuce's redis replay";
         }
       }
@@ -286,11 +287,7 @@ public final class StoreLoadHarness {
     Map<String, Row> slice = new LinkedHashMap<>();
     for (String impl : order) {
       Target target = targets.get(impl);
-      Row row =
-          workload.equals("fresh")
-              ? fresh(store, impl, target, n, null, round)
-              : replay(store, impl, target, n, null, round);
-      slice.put(impl, row);
+      slice.put(impl, runSlice(workload, store, impl, target, n, null, round));
     }
     Row rawLettuce = slice.get(RAW_LETTUCE);
     Row rawRedisson = slice.get(RAW_REDISSON);
@@ -436,11 +433,11 @@ public final class StoreLoadHarness {
     // unbounded, and a new store per run so the heap only holds one run's records: a bounded
     // store evicts records under this load, in-progress ones included, and evicted keys run again
     for (int n : threads) {
-      if (workloads.contains("fresh")) {
-        fresh("memory", "idem", new IdemTarget(InMemoryIdempotencyStore.create(), null), n, null);
-      }
-      if (workloads.contains("replay")) {
-        replay("memory", "idem", new IdemTarget(InMemoryIdempotencyStore.create(), null), n, null);
+      for (String workload : List.of("fresh", "replay")) {
+        if (workloads.contains(workload)) {
+          Target memory = new IdemTarget(InMemoryIdempotencyStore.create(), null);
+          runSlice(workload, "memory", "idem", memory, n, null);
+        }
       }
     }
     if (workloads.contains("duplicates")) {
@@ -451,13 +448,11 @@ public final class StoreLoadHarness {
   private void compare(String store, Target idem, Target raw, List<String> workloads)
       throws Exception {
     for (int n : threads) {
-      if (workloads.contains("fresh")) {
-        Row baseline = fresh(store, "raw", raw, n, null);
-        fresh(store, "idem", idem, n, baseline);
-      }
-      if (workloads.contains("replay")) {
-        Row baseline = replay(store, "raw", raw, n, null);
-        replay(store, "idem", idem, n, baseline);
+      for (String workload : List.of("fresh", "replay")) {
+        if (workloads.contains(workload)) {
+          Row baseline = runSlice(workload, store, "raw", raw, n, null);
+          runSlice(workload, store, "idem", idem, n, baseline);
+        }
       }
     }
   }
@@ -492,51 +487,57 @@ public final class StoreLoadHarness {
 
   // ---------------------------------------------------------------- workloads
 
-  private Row fresh(String store, String impl, Target target, int n, @Nullable Row baseline)
+  private Row runSlice(
+      String workload, String store, String impl, Target target, int n, @Nullable Row baseline)
       throws Exception {
-    return fresh(store, impl, target, n, baseline, 1);
+    return runSlice(workload, store, impl, target, n, baseline, 1);
   }
 
-  private Row fresh(
-      String store, String impl, Target target, int n, @Nullable Row baseline, int round)
+  /**
+   * Runs one slice of {@code workload} ({@code fresh}: every call on a new key; {@code replay}:
+   * calls on keys completed beforehand) through {@code target} on {@code n} threads, and adds its
+   * row.
+   */
+  private Row runSlice(
+      String workload,
+      String store,
+      String impl,
+      Target target,
+      int n,
+      @Nullable Row baseline,
+      int round)
       throws Exception {
     LongAdder executions = new LongAdder();
-    String prefix = "f-" + run + "-" + impl + "-" + n + "-" + round + "-";
-    Result result =
-        load(
-            n,
-            (thread, i) -> {
-              target.first(prefix + thread + "-" + i, executions);
-            });
-    // every call of the run, warm-up included, used a new key
-    double perKey = executions.sum() / (double) result.calls;
-    return add(store, "fresh", impl, n, result, baseline, perKey, round);
-  }
-
-  private Row replay(String store, String impl, Target target, int n, @Nullable Row baseline)
-      throws Exception {
-    return replay(store, impl, target, n, baseline, 1);
-  }
-
-  private Row replay(
-      String store, String impl, Target target, int n, @Nullable Row baseline, int round)
-      throws Exception {
-    LongAdder executions = new LongAdder();
-    String prefix = "r-" + run + "-" + impl + "-" + n + "-" + round + "-";
-    String[] keys = new String[REPLAY_KEYS];
-    for (int i = 0; i < keys.length; i++) {
-      keys[i] = prefix + i;
+    String prefix = workload.charAt(0) + "-" + run + "-" + impl + "-" + n + "-" + round + "-";
+    Result result;
+    double perKey;
+    if (workload.equals("fresh")) {
+      result =
+          load(
+              n,
+              (thread, i) -> {
+                target.first(prefix + thread + "-" + i, executions);
+              });
+      // every call of the run, warm-up included, used a new key
+      perKey = executions.sum() / (double) result.calls;
+    } else {
+      String[] keys = new String[REPLAY_KEYS];
+      for (int i = 0; i < keys.length; i++) {
+        keys[i] = prefix + i;
+      }
+      prepare(target, keys, executions);
+      long prepared = executions.sum();
+      result =
+          load(
+              n,
+              (thread, i) -> {
+                target.replay(keys[(int) ((thread * 7919L + i) % keys.length)], executions);
+              });
+      perKey = (executions.sum() - prepared) / (double) keys.length;
     }
-    prepare(target, keys, executions);
-    long prepared = executions.sum();
-    Result result =
-        load(
-            n,
-            (thread, i) -> {
-              target.replay(keys[(int) ((thread * 7919L + i) % keys.length)], executions);
-            });
-    double perKey = (executions.sum() - prepared) / (double) keys.length;
-    return add(store, "replay", impl, n, result, baseline, perKey, round);
+    Row row = new Row(store, workload, impl, n, result, baseline, perKey);
+    row.round = round;
+    return add(row);
   }
 
   private void prepare(Target target, String[] keys, LongAdder executions) throws Exception {
@@ -640,15 +641,9 @@ public final class StoreLoadHarness {
             seconds,
             latencies,
             errors.get());
-    Row row =
-        add(
-            store,
-            "duplicates",
-            impl,
-            2 * DUPLICATE_CALLERS,
-            result,
-            null,
-            runs.values().stream().mapToInt(AtomicInteger::get).sum() / (double) DUPLICATE_KEYS);
+    double perKey =
+        runs.values().stream().mapToInt(AtomicInteger::get).sum() / (double) DUPLICATE_KEYS;
+    Row row = add(new Row(store, "duplicates", impl, 2 * DUPLICATE_CALLERS, result, null, perKey));
     row.note =
         "max "
             + max
@@ -787,28 +782,8 @@ public final class StoreLoadHarness {
     }
   }
 
-  private Row add(
-      String store,
-      String workload,
-      String impl,
-      int n,
-      Result result,
-      @Nullable Row baseline,
-      double executionsPerKey) {
-    return add(store, workload, impl, n, result, baseline, executionsPerKey, 1);
-  }
-
-  private Row add(
-      String store,
-      String workload,
-      String impl,
-      int n,
-      Result result,
-      @Nullable Row baseline,
-      double executionsPerKey,
-      int round) {
-    Row row = new Row(store, workload, impl, n, result, baseline, executionsPerKey);
-    row.round = round;
+  /** Keeps {@code row} for the summary and prints it. */
+  private Row add(Row row) {
     rows.add(row);
     System.out.println(row.format());
     return row;

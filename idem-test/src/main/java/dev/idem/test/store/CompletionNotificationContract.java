@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * it, and a test that implements it for a store that declares none.
  *
  * <pre>{@code
- * class RedisStandaloneConformanceTest extends IdempotencyStoreContract
+ * class RedisStoreConformanceTest extends IdempotencyStoreContract
  *     implements CompletionNotificationContract { ... }
  * }</pre>
  */

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
@@ -85,15 +86,7 @@ public class IdempotencyEndpoint {
       String key,
       @org.springframework.lang.Nullable @Nullable String scope,
       @org.springframework.lang.Nullable @Nullable String principal) {
-    Target target = target(operation, key, scope, principal);
-    try {
-      return admin
-          .find(operation, target.key(), target.scope(), showBody)
-          .map(RecordDescriptor::of)
-          .orElse(null);
-    } catch (IllegalArgumentException | IdempotencyKeyException e) {
-      throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
-    }
+    return target(operation, key, scope, principal).call(this::find);
   }
 
   /**
@@ -111,14 +104,21 @@ public class IdempotencyEndpoint {
       String key,
       @org.springframework.lang.Nullable @Nullable String scope,
       @org.springframework.lang.Nullable @Nullable String principal) {
-    Target target = target(operation, key, scope, principal);
-    try {
-      String hash = admin.keySha256(operation, target.key(), target.scope());
-      return new DeletionDescriptor(
-          operation, hash, admin.delete(operation, target.key(), target.scope()));
-    } catch (IllegalArgumentException | IdempotencyKeyException e) {
-      throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
-    }
+    return target(operation, key, scope, principal).call(this::deleteRecord);
+  }
+
+  private @Nullable RecordDescriptor find(Target target) {
+    return admin
+        .find(target.operation(), target.key(), target.scope(), showBody)
+        .map(RecordDescriptor::of)
+        .orElse(null);
+  }
+
+  private DeletionDescriptor deleteRecord(Target target) {
+    String operation = target.operation();
+    String hash = admin.keySha256(operation, target.key(), target.scope());
+    return new DeletionDescriptor(
+        operation, hash, admin.delete(operation, target.key(), target.scope()));
   }
 
   private Target target(
@@ -136,10 +136,21 @@ public class IdempotencyEndpoint {
       throw new InvalidEndpointRequestException(message, message);
     }
     Object value = http ? dev.idem.spring.web.IdempotentEndpoints.keyValue(principal, key) : key;
-    return new Target(value, scope == null && principalIsScope ? principal : scope);
+    return new Target(operation, value, scope == null && principalIsScope ? principal : scope);
   }
 
-  private record Target(Object key, @Nullable String scope) {}
+  /** The record a request addresses: the operation, and the key value and scope of its calls. */
+  private record Target(String operation, Object key, @Nullable String scope) {
+
+    /** Applies {@code action} to this record; a key or operation the admin rejects is a 400. */
+    <T> T call(Function<Target, T> action) {
+      try {
+        return action.apply(this);
+      } catch (IllegalArgumentException | IdempotencyKeyException e) {
+        throw new InvalidEndpointRequestException(e.getMessage(), e.getMessage());
+      }
+    }
+  }
 
   /**
    * A record as the endpoint shows it.

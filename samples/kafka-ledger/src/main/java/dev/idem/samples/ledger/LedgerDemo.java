@@ -197,7 +197,7 @@ public final class LedgerDemo {
 
     AtomicInteger duplicates = new AtomicInteger();
     AtomicInteger effects = new AtomicInteger();
-    Map<String, Integer> deliveriesSoFar = new HashMap<>();
+    Consumers consumers;
     try (Idempotency idempotency =
         Idempotency.of(IdempotencyConfig.builder().store(store).build())) {
       TransactionalRecordProcessor<String, String> processor =
@@ -216,38 +216,12 @@ public final class LedgerDemo {
                     }
                   })
               .build();
-      Set<String> seen = new HashSet<>();
-      int[] counters = new int[2]; // deliveries, redeliveries
-      boolean crashed =
-          consume(
-              bootstrap,
-              topic,
-              group,
-              processor,
-              binding,
-              plain,
-              offsets,
-              seen,
-              counters,
-              CRASH_AT_DELIVERY,
-              endOffsets);
-      if (!crashed) {
+      consumers =
+          new Consumers(bootstrap, topic, group, processor, binding, plain, offsets, endOffsets);
+      if (!consumers.consume(CRASH_AT_DELIVERY)) {
         throw new IllegalStateException("the first consumer did not reach its crash point");
       }
-      consume(
-          bootstrap,
-          topic,
-          group,
-          processor,
-          binding,
-          plain,
-          offsets,
-          seen,
-          counters,
-          -1,
-          endOffsets);
-      deliveriesSoFar.put("deliveries", counters[0]);
-      deliveriesSoFar.put("redeliveries", counters[1]);
+      consumers.consume(-1);
     }
     Map<String, Map<String, Long>> ledgers = new LinkedHashMap<>();
     for (String table :
@@ -263,79 +237,108 @@ public final class LedgerDemo {
         published[1],
         expected,
         ledgers,
-        deliveriesSoFar.get("deliveries"),
-        deliveriesSoFar.get("redeliveries"),
+        consumers.deliveries,
+        consumers.redeliveries,
         duplicates.get(),
         effects.get(),
         offsets.offsets(endOffsets.keySet()),
         endOffsets);
   }
 
-  /** Runs one consumer until it crashes (at delivery {@code crashAt}) or has read everything. */
-  private static boolean consume(
-      String bootstrap,
-      String topic,
-      String group,
-      TransactionalRecordProcessor<String, String> processor,
-      JooqTransactionBinding binding,
-      DSLContext plain,
-      KafkaOffsetStore offsets,
-      Set<String> seen,
-      int[] counters,
-      int crashAt,
-      Map<TopicPartition, Long> endOffsets) {
-    Map<String, Object> props = new HashMap<>();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10");
-    try (KafkaConsumer<String, String> kafka =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      kafka.subscribe(List.of(topic), offsets.rebalanceListener(kafka));
-      boolean[] crashed = new boolean[1];
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> record : kafka.poll(Duration.ofMillis(200))) {
-          int delivery = ++counters[0];
-          if (!seen.add(record.partition() + "@" + record.offset())) {
-            counters[1]++;
+  /**
+   * The consumers of the demo's group, run one after the other as one process after another would,
+   * and the deliveries they saw between them.
+   */
+  private static final class Consumers {
+    private final String bootstrap;
+    private final String topic;
+    private final String group;
+    private final TransactionalRecordProcessor<String, String> processor;
+    private final JooqTransactionBinding binding;
+    private final DSLContext plain;
+    private final KafkaOffsetStore offsets;
+    private final Map<TopicPartition, Long> endOffsets;
+    private final Set<String> seen = new HashSet<>();
+    private int deliveries;
+    private int redeliveries;
+
+    Consumers(
+        String bootstrap,
+        String topic,
+        String group,
+        TransactionalRecordProcessor<String, String> processor,
+        JooqTransactionBinding binding,
+        DSLContext plain,
+        KafkaOffsetStore offsets,
+        Map<TopicPartition, Long> endOffsets) {
+      this.bootstrap = bootstrap;
+      this.topic = topic;
+      this.group = group;
+      this.processor = processor;
+      this.binding = binding;
+      this.plain = plain;
+      this.offsets = offsets;
+      this.endOffsets = endOffsets;
+    }
+
+    /**
+     * Runs one consumer until it crashes (at delivery {@code crashAt}, if positive) or has read
+     * everything; returns whether it crashed.
+     */
+    boolean consume(int crashAt) {
+      Map<String, Object> props = new HashMap<>();
+      props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      props.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+      props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+      props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+      props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10");
+      try (KafkaConsumer<String, String> kafka =
+          new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+        kafka.subscribe(List.of(topic), offsets.rebalanceListener(kafka));
+        boolean[] crashed = new boolean[1];
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, String> record : kafka.poll(Duration.ofMillis(200))) {
+            int delivery = ++deliveries;
+            if (!seen.add(record.partition() + "@" + record.offset())) {
+              redeliveries++;
+            }
+            AccountEvent event =
+                AccountEvent.parse(
+                    new String(
+                        record.headers().lastHeader("event-id").value(), StandardCharsets.UTF_8),
+                    record.key(),
+                    record.value());
+            // the writes that have no dedup protection run on every delivery, in autocommit
+            Ledger.upsert(plain, event);
+            Ledger.versioned(plain, event);
+            Ledger.increment(plain, Ledger.INCREMENT_ALONE, event);
+            ConsumeResult result =
+                processor.handle(
+                    record,
+                    r -> {
+                      DSLContext trx = Objects.requireNonNull(binding.currentTransaction());
+                      Ledger.increment(trx, Ledger.INCREMENT_IDEM, event);
+                      if (crashAt > 0 && delivery >= crashAt) {
+                        crashed[0] = true;
+                        throw new IllegalStateException("simulated crash before the commit");
+                      }
+                    });
+            if (crashed[0]) {
+              // the process dies here: nothing committed to Kafka, the transaction rolled back
+              return true;
+            }
+            if (result.disposition().redeliver()) {
+              kafka.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
+              break;
+            }
           }
-          AccountEvent event =
-              AccountEvent.parse(
-                  new String(
-                      record.headers().lastHeader("event-id").value(), StandardCharsets.UTF_8),
-                  record.key(),
-                  record.value());
-          // the writes that have no dedup protection run on every delivery, in autocommit
-          Ledger.upsert(plain, event);
-          Ledger.versioned(plain, event);
-          Ledger.increment(plain, Ledger.INCREMENT_ALONE, event);
-          ConsumeResult result =
-              processor.handle(
-                  record,
-                  r -> {
-                    DSLContext trx = Objects.requireNonNull(binding.currentTransaction());
-                    Ledger.increment(trx, Ledger.INCREMENT_IDEM, event);
-                    if (crashAt > 0 && delivery >= crashAt) {
-                      crashed[0] = true;
-                      throw new IllegalStateException("simulated crash before the commit");
-                    }
-                  });
-          if (crashed[0]) {
-            // the process dies here: nothing committed to Kafka, the transaction rolled back
-            return true;
-          }
-          if (result.disposition().redeliver()) {
-            kafka.seek(new TopicPartition(record.topic(), record.partition()), record.offset());
-            break;
+          if (offsets.offsets(endOffsets.keySet()).equals(endOffsets)) {
+            return false;
           }
         }
-        if (offsets.offsets(endOffsets.keySet()).equals(endOffsets)) {
-          return false;
-        }
+        throw new IllegalStateException("the consumer did not reach the end offsets in 60 s");
       }
-      throw new IllegalStateException("the consumer did not reach the end offsets in 60 s");
     }
   }
 
