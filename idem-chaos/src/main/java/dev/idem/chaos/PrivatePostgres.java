@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -191,7 +192,10 @@ public final class PrivatePostgres implements AutoCloseable {
           throw new IllegalStateException(
               "the private PostgreSQL did not accept connections on port " + port, e);
         }
-        sleep(100);
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        if (Thread.currentThread().isInterrupted()) {
+          throw new IllegalStateException("interrupted while the private PostgreSQL started", e);
+        }
       }
     }
   }
@@ -256,15 +260,6 @@ public final class PrivatePostgres implements AutoCloseable {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException | UncheckedIOException e) {
       // best effort
-    }
-  }
-
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     }
   }
 }

@@ -316,7 +316,8 @@ class RedisFailoverChaosTest {
     }
   }
 
-  private static int migrate(int slot, Master source, Master target, List<Master> masters) {
+  private static int migrate(int slot, Master source, Master target, List<Master> masters)
+      throws InterruptedException {
     String s = Integer.toString(slot);
     RawRedis.call(target.address, "CLUSTER", "SETSLOT", s, "IMPORTING", source.id);
     RawRedis.call(source.address, "CLUSTER", "SETSLOT", s, "MIGRATING", target.id);
@@ -339,7 +340,7 @@ class RedisFailoverChaosTest {
       keys.forEach(k -> command.add((String) k));
       RawRedis.call(source.address, command.toArray(String[]::new));
       moved += keys.size();
-      PrivatePostgres.sleep(20); // let the load touch the slot while it is half migrated
+      Thread.sleep(20); // let the load touch the slot while it is half migrated
     }
     RawRedis.call(target.address, "CLUSTER", "SETSLOT", s, "NODE", target.id);
     RawRedis.call(source.address, "CLUSTER", "SETSLOT", s, "NODE", target.id);
