@@ -7,20 +7,27 @@ import org.jspecify.annotations.Nullable;
 /**
  * Atomic, per-key storage of idempotency records: the only thing a backend has to provide.
  *
- * <p><b>Atomicity.</b> Each operation is one round trip to the backend and is linearizable per key:
- * two concurrent claims of an absent key never both acquire it.
+ * <p><b>Atomicity.</b> Each operation is linearizable per key: two concurrent claims of an absent
+ * key never both acquire it. Each is one round trip to the backend on the paths a call normally
+ * takes (claiming a new key, replaying a completed one, completing, releasing); a store may take a
+ * second round trip on a rare path, as the Redis stores do when a claim meets a key held in
+ * progress.
  *
  * <p><b>Time.</b> Leases and time-to-live are computed with the store's clock (Redis {@code PX},
  * SQL {@code now()}, the injected {@link java.time.Clock} for in-JVM stores), never with the
  * caller's, so clock skew between JVMs cannot cause a premature takeover.
  *
  * <p><b>Tokens and fencing.</b> Every acquisition returns a fencing token. Tokens are positive and
- * strictly increasing per key: a takeover returns a token greater than the one it replaces, and a
- * claim of a key whose record was released or expired returns a token greater than any token the
- * store previously issued for that key (stores derive fresh tokens from a store-wide counter or
- * from their clock in microseconds). {@link #complete}, {@link #release} and {@link #renew} act
- * only when the presented token is the record's current token and the record is {@link
- * RecordState#IN_PROGRESS}; otherwise they change nothing and return false.
+ * increase per key: a takeover returns a token greater than the one it replaces, and a claim of a
+ * key whose record was released or expired returns a token greater than any token the store
+ * previously issued for that key (stores derive fresh tokens from a store-wide counter or from a
+ * clock in microseconds). A store that creates the record of an absent key with one plain
+ * conditional write (the Redis stores) cannot read the store's clock there and takes that token
+ * from the claiming JVM's clock; it is then greater than the key's earlier tokens unless that clock
+ * is behind the clock that issued them by more than the record's time to live. {@link #complete},
+ * {@link #release} and {@link #renew} act only when the presented token equals the record's current
+ * token and the record is {@link RecordState#IN_PROGRESS}; otherwise they change nothing and return
+ * false. The engine compares tokens only for equality, so fencing never depends on their order.
  *
  * <p><b>Immutability.</b> A {@link RecordState#COMPLETED} record never changes until it expires: it
  * is never taken over, renewed, released or completed again. This is what makes near caching safe.
